@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
 from beam_ml.errors import BeamMLError
 from beam_ml.rules import (
     PSI,
