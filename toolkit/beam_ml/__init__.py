@@ -1,0 +1,64 @@
+"""beam-ml-toolkit: JupyterLab as the front door of Apache Beam for ML work.
+
+Profile a dataset, validate it, preview RunInference on a sample and export the
+steps as a production pipeline — from Python, the ``%%beam_ml`` magics or the
+``beam-ml`` command line.
+
+>>> import beam_ml as bml
+>>> path = bml.datasets.load("penguins")        # doctest: +SKIP
+>>> bml.profile(path)                           # doctest: +SKIP
+
+``import beam_ml`` stays light: the public names below are resolved lazily, so
+importing the package loads neither Beam's heavy modules, torch, IPython,
+ipywidgets nor matplotlib until they are used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> the module (inside beam_ml) that defines it
+_EXPORTS = {
+    "BeamMLError": "errors",
+    "Source": "sources",
+    "read_batches": "sources",
+    "read_dataframe": "sources",
+    "head": "sources",
+    "sample": "sources",
+    "ReadBatches": "sources",
+    "profile": "profile",
+    "Profile": "profile",
+    "ProfileDataset": "profile",
+    "infer_rules": "validate",
+    "validate": "validate",
+    "RuleSet": "validate",
+    "ValidationReport": "validate",
+    "preview_inference": "inference",
+    "compare_models": "inference",
+    "cascade": "inference",
+    "InferencePreview": "inference",
+    "Session": "session",
+    "export": "export",
+}
+_SUBMODULES = ("datasets", "sources", "errors")
+
+__all__ = sorted([*_EXPORTS, *_SUBMODULES, "load_ipython_extension"])
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        module = importlib.import_module(f"beam_ml.{_EXPORTS[name]}")
+        return getattr(module, name)
+    if name in _SUBMODULES:
+        return importlib.import_module(f"beam_ml.{name}")
+    raise AttributeError(f"module 'beam_ml' has no attribute {name!r}")
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext beam_ml``: register the ``%beam_ml`` / ``%%beam_ml`` magics."""
+    from beam_ml.magics import load_ipython_extension as _load
+
+    _load(ipython)
