@@ -59,11 +59,80 @@ def _run_demo(args: argparse.Namespace, beam_args: list[str]) -> int:
 
 
 # ---------------------------------------------------------------------------
+# validate
+
+
+def _add_validate(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "validate",
+        help="check data against rules (or a reference), quarantine invalid rows",
+        description="Check PATH against rules inferred from --reference or read from --rules. "
+        "Exit code 0: every check passed; 1: a check failed; 2: a usage error.",
+    )
+    parser.add_argument("path", metavar="PATH", help="data to check: a file or a glob")
+    given = parser.add_mutually_exclusive_group(required=True)
+    given.add_argument(
+        "--reference",
+        metavar="REF_PATH",
+        help="reference data (or a profile JSON from Profile.to_json) to infer rules from",
+    )
+    given.add_argument("--rules", metavar="RULES.yaml", help="a rules YAML file")
+    parser.add_argument("--write-rules", metavar="OUT.yaml", help="write the rules used as YAML")
+    parser.add_argument("--json", metavar="OUT", help="write the report as JSON")
+    parser.add_argument("--html", metavar="OUT", help="write the report as HTML")
+    parser.add_argument(
+        "--invalid-rows", metavar="OUT", help="write the invalid rows as JSON Lines"
+    )
+    parser.add_argument("--sample", type=int, metavar="N", help="check a uniform sample of N rows")
+
+
+def _validation_reference(path: str, beam_args: list[str]) -> Any:
+    """A profile JSON file becomes a Profile; anything else is data to profile."""
+    from pathlib import Path
+
+    from beam_ml.validate import profile_reference
+
+    file = Path(path)
+    if file.suffix == ".json" and file.is_file():
+        from beam_ml.profile import Profile
+
+        try:
+            return Profile.from_json(file.read_text(encoding="utf-8"))
+        except (BeamMLError, KeyError, TypeError, ValueError):
+            pass  # not a profile: JSON Lines data
+    return profile_reference(path, options=beam_args or None)
+
+
+def _run_validate(args: argparse.Namespace, beam_args: list[str]) -> int:
+    from beam_ml.rules import RuleSet
+    from beam_ml.validate import infer_rules, validate
+
+    options = beam_args or None
+    if args.rules:
+        rules, reference = RuleSet.read(args.rules), None
+    else:
+        reference = _validation_reference(args.reference, beam_args)
+        rules = infer_rules(reference)
+    if args.write_rules:
+        rules.write(args.write_rules)
+    report = validate(args.path, rules, reference=reference, sample=args.sample, options=options)
+    if args.json:
+        report.to_json(args.json)
+    if args.html:
+        report.to_html(args.html)
+    if args.invalid_rows:
+        report.write_invalid_rows(args.invalid_rows)
+    print(report.text(failures_only=True))
+    return 0 if report.passed else 1
+
+
+# ---------------------------------------------------------------------------
 
 COMMANDS: dict[
     str, tuple[Callable[[Any], None], Callable[[argparse.Namespace, list[str]], int]]
 ] = {
     "demo": (_add_demo, _run_demo),
+    "validate": (_add_validate, _run_validate),
 }
 
 

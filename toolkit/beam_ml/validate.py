@@ -158,7 +158,11 @@ class ValidationReport:
     def __repr__(self) -> str:
         return self._text()
 
-    def _text(self) -> str:
+    def text(self, failures_only: bool = False) -> str:
+        """The plain-text report; ``failures_only`` keeps the summary and failed checks."""
+        return self._text(failures_only)
+
+    def _text(self, failures_only: bool = False) -> str:
         d = self.to_dict()
         rows = d["rows"]
         head = "PASSED" if d["passed"] else f"FAILED ({d['failed']} of {len(d['checks'])} checks)"
@@ -167,6 +171,8 @@ class ValidationReport:
             f"rows: {rows['total']} total, {rows['valid']} valid, {rows['invalid']} invalid",
         ]
         for c in _failures_first(d["checks"]):
+            if failures_only and c["passed"]:
+                continue
             mark = "ok  " if c["passed"] else "FAIL"
             share = "" if c["share"] is None else f" share={c['share']:.4g}"
             lines.append(
