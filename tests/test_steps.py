@@ -77,7 +77,18 @@ def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["a'b", 'x"); import os; ("', "two\nlines", "__import__", "print", "class", "1st", "", "é", None],
+    [
+        "a'b",
+        'x"); import os; ("',
+        "two\nlines",
+        "__import__",
+        "print",
+        "class",
+        "1st",
+        "",
+        "é",
+        None,
+    ],
 )
 def test_when_step_name_is_not_a_plain_identifier_then_it_is_rejected(name):
     with pytest.raises(BeamMLError, match="plain Python identifier"):
@@ -138,7 +149,7 @@ def test_every_step_kind_round_trips_through_dict_json_and_code():
     assert again.steps == graph.steps
     for step in graph.steps:
         assert Step.from_dict(step.to_dict()) == step
-        assert eval(step.to_code(), vars(steps_module)) == step  # noqa: S307
+        assert eval(step.to_code(), vars(steps_module)) == step
 
 
 def test_when_dict_has_unknown_kind_or_field_then_from_dict_says_so():
@@ -294,7 +305,8 @@ def test_infer_and_compare_steps_run_real_runinference(penguins, frame, models):
 
     result = run_and_collect(build)
     clean = frame.dropna(subset=["bill_length_mm"])
-    expected = pickle.loads(open(lr, "rb").read()).predict(clean[list(FEATURES)].to_numpy())
+    with open(lr, "rb") as handle:
+        expected = pickle.load(handle).predict(clean[list(FEATURES)].to_numpy())
     pred = _rows(result["pred"])
     assert len(pred) == len(clean) and not result["errors"]
     assert (pred["prediction"].to_numpy() == expected).all()
@@ -311,5 +323,5 @@ def test_gpu_step_carries_an_accelerator_hint_and_cpu_does_not():
     assert InferStep("pred", "src", "sklearn:m.pkl", device="cpu").resource_hint() is None
     with pytest.raises(BeamMLError, match="device"):
         InferStep("pred", "src", "sklearn:m.pkl", device="tpu")
-    with pytest.raises(BeamMLError, match="KIND|kind"):
+    with pytest.raises(BeamMLError, match="prefix the path with its kind"):
         InferStep("pred", "src", "m.pkl")
