@@ -16,6 +16,8 @@ ipywidgets nor matplotlib until they are used.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import Any
 
 __version__ = "0.1.0"
@@ -46,6 +48,23 @@ _EXPORTS = {
 _SUBMODULES = ("datasets", "sources", "errors")
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES, "load_ipython_extension"])
+
+
+# `profile`, `validate` and `export` name both a function (the public API) and
+# the module that defines it. Importing a submodule makes Python set it as an
+# attribute of the package, which would hide the function: the package keeps
+# the function instead. Reach the modules with `from beam_ml.validate import ...`.
+_SHADOWED = frozenset(n for n, module in _EXPORTS.items() if n == module)
+
+
+class _Package(types.ModuleType):
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _SHADOWED and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:
