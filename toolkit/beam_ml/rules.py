@@ -185,8 +185,19 @@ class TypeRule(RowRule):
         # datetime
         if pd.api.types.is_datetime64_any_dtype(series):
             return np.zeros(len(series), dtype=bool)
-        parsed = pd.to_datetime(series, errors="coerce", format="mixed")
-        return present & ~np.asarray(parsed.notna(), dtype=bool)
+        bad = present & ~np.asarray(_parse_dates(series, "ISO8601").notna(), dtype=bool)
+        if bad.any():  # ISO 8601 is vectorised; other layouts only for what it missed
+            idx = np.flatnonzero(bad)
+            ok = np.asarray(_parse_dates(series.iloc[idx], "mixed").notna(), dtype=bool)
+            bad[idx[ok]] = False
+        return bad
+
+
+def _parse_dates(series: pd.Series, layout: str) -> pd.Series:
+    try:
+        return pd.to_datetime(series, errors="coerce", format=layout)
+    except (TypeError, ValueError, OverflowError):  # mixed time zones, odd objects
+        return pd.to_datetime(series.astype(str), errors="coerce", format=layout, utc=True)
 
 
 @dataclass(frozen=True)
