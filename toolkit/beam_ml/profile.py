@@ -468,12 +468,12 @@ def _finalise_column(
         lo, hi = acc.min, acc.max
         if col_type == "integer" and lo is not None and hi is not None:
             lo, hi = int(lo), int(hi)
+        # a constant column's M2 may be rounding noise: its shape is 0, not noise / noise
+        flat = m2 <= n * (1e-13 * abs(mean)) ** 2
         if n > 2:
-            skew_v = (
-                0.0 if m2 <= 0 else (m3 / n) / (m2 / n) ** 1.5 * math.sqrt(n * (n - 1)) / (n - 2)
-            )
+            skew_v = 0.0 if flat else (m3 / n) / (m2 / n) ** 1.5 * math.sqrt(n * (n - 1)) / (n - 2)
         if n > 3:
-            if m2 <= 0:
+            if flat:
                 kurt_v = 0.0
             else:
                 num = n * (n + 1) * (n - 1) * m4
