@@ -1,0 +1,223 @@
+"""``%beam_ml`` / ``%%beam_ml``: thin notebook syntax over :class:`beam_ml.session.Session`.
+
+::
+
+    %load_ext beam_ml
+    %beam_ml read penguins data/penguins.csv --sample 500
+    %%beam_ml transform heavy --from penguins
+    df = df[df.body_mass_g > 4000]
+    %beam_ml profile heavy -o heavy_profile
+    %beam_ml validate heavy --reference penguins_profile
+    %beam_ml infer heavy --model sklearn:model.pkl --features bill_length_mm,bill_depth_mm
+    %beam_ml steps
+    %beam_ml export pipeline.py
+
+Every form records a step in the session, binds its result in the notebook and
+shows it. Anything the user gets wrong is a one-line ``UsageError``, never a
+traceback. The line is split with ``shlex`` (quotes and spaces inside them
+kept exactly) and the cell body is never parsed for options, so neither of
+``%%beam_sql``'s defects (squeezed double spaces, ``-v`` in a query taken as an
+option) can happen here. Defaults are configurable::
+
+    %config BeamML.default_sample = 500
+    %config BeamML.default_device = 'cpu'
+"""
+
+from __future__ import annotations
+
+import importlib
+import keyword
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
+from IPython.display import display
+from traitlets import Enum, Int, TraitError, observe, validate
+
+from beam_ml.errors import BeamMLError, one_line
+from beam_ml.magic_syntax import FORMS, Form, parse_form
+from beam_ml.session import DEVICES, Session
+from beam_ml.widgets import FramePreview  # this module imports ipywidgets only when used
+
+__all__ = ["FORMS", "BeamML", "load_ipython_extension", "session"]
+
+
+def _usage(message: str) -> UsageError:
+    return UsageError(one_line(message))
+
+
+@magics_class
+class BeamML(Magics):
+    """The ``%beam_ml`` magics, and their configuration (``%config BeamML``)."""
+
+    default_sample = Int(1000, help="Rows each preview reads unless --sample says.").tag(
+        config=True
+    )
+    default_device = Enum(DEVICES, "auto", help="Device of new infer steps.").tag(config=True)
+
+    def __init__(self, shell: Any = None, session: Session | None = None, **kwargs: Any) -> None:
+        super().__init__(shell=shell, **kwargs)
+        self.session = session or Session(self.default_sample, self.default_device)
+        self.session.default_sample = self.default_sample
+        self.session.default_device = self.default_device
+        self.bindings: dict[str, list[str]] = {}  # step name -> variables showing its result
+        self.widgets = True  # show ipywidgets views when ipywidgets imports
+
+    @validate("default_sample")
+    def _check_sample(self, proposal: Any) -> int:
+        if int(proposal["value"]) <= 0:
+            raise TraitError(f"expected BeamML.default_sample > 0, got {proposal['value']!r}")
+        return int(proposal["value"])
+
+    @observe("default_sample")
+    def _sample_changed(self, change: Any) -> None:
+        if hasattr(self, "session"):
+            self.session.default_sample = change["new"]
+
+    @observe("default_device")
+    def _device_changed(self, change: Any) -> None:
+        if hasattr(self, "session"):
+            self.session.default_device = change["new"]
+
+    # ------------------------------------------------------------------ entry point
+    @line_cell_magic
+    @no_var_expand  # $x and {x} in paths and bodies are the user's text, not ours to expand
+    def beam_ml(self, line: str, cell: str | None = None) -> None:
+        """Explore with Beam on a sample; see ``%beam_ml`` forms in beam_ml.magics."""
+        try:
+            # One parser for the magics and for `beam-ml export notebook.ipynb`.
+            form = parse_form(line, cell, default_device=self.session.default_device)
+        except BeamMLError as error:
+            message = str(error)
+            text = message if message.startswith("%beam_ml") else f"%beam_ml: {message}"
+            raise _usage(text) from None
+        try:
+            if form.form == "steps":
+                display(self.session)
+            elif form.form == "export":
+                self._export(form.options.path)
+            else:
+                self._record(form)
+        except BeamMLError as error:
+            raise _usage(f"%beam_ml {form.form}: {error}") from None
+
+    def _record(self, form: Form) -> None:
+        out = getattr(form.options, "out", None)
+        if out is not None and (not out.isidentifier() or keyword.iskeyword(out)):
+            raise _usage(
+                f"%beam_ml {form.form}: -o expected a Python name such as stats, got {out!r}"
+            )
+        step = form.step
+        for name in step.inputs():
+            if name not in self.session.names():
+                raise _usage(
+                    f"%beam_ml {form.form}: {self.session._unknown(name, 'an input step name')}"
+                )
+        result = self._run(lambda: self.session.add(step, sample=form.sample))
+        if form.form in ("read", "transform"):
+            self._bind(step.name, step.name, result)
+            display(FramePreview(step.name, result, self.session.sample_for(step.name)))
+        else:
+            self._bind(step.name, out, result)
+            display(self._view(step.name, result))
+        self._refresh_downstream()
+
+    def _export(self, path: str) -> None:
+        try:
+            export_module = importlib.import_module("beam_ml.export")
+        except ImportError:
+            raise _usage(
+                "%beam_ml export: the export module is not installed in this version"
+            ) from None
+        result = export_module.export(self.session, path)
+        if result is not None:
+            display(result)
+
+    # ------------------------------------------------------------------ helpers
+    def _run(self, action: Callable[[], Any]) -> Any:
+        """Run a session action with a progress line while Beam works."""
+        from beam_ml.runner import quiet_beam_logs
+
+        # Beam warns about "limited Interactive Beam features" in a shell: not our user's concern.
+        with quiet_beam_logs(logging.ERROR):
+            _quiet_interactive_environment()
+            if not self.widgets:
+                return action()
+            from beam_ml.widgets import progress_display
+
+            with progress_display(self.session):
+                return action()
+
+    def _bind(self, step: str, var: str | None, value: Any) -> None:
+        if var is None or self.shell is None:
+            return
+        self.shell.user_ns[var] = value
+        names = self.bindings.setdefault(step, [])
+        if var not in names:
+            names.append(var)
+
+    def _refresh_downstream(self) -> None:
+        """Rebind the variables of downstream steps that the change recomputed."""
+        notes = []
+        for step, value in self.session.refreshed.items():
+            if isinstance(value, BeamMLError):
+                notes.append(f"{step} failed: {value}")
+                continue
+            for var in self.bindings.get(step, []):
+                if self.shell is not None:
+                    self.shell.user_ns[var] = value
+            notes.append(step)
+        if notes:
+            print("recomputed downstream: " + "; ".join(notes))
+        self.session.refreshed = {}
+
+    def _view(self, step: str, result: Any) -> Any:
+        """The interactive view of a result (the result itself without ipywidgets)."""
+        if not self.widgets:
+            return result
+        try:
+            from beam_ml import widgets
+        except ImportError:
+            return result
+        return widgets.view_for(self.session, step, result)
+
+
+_INTERACTIVE_READY: list[bool] = []
+
+
+def _quiet_interactive_environment() -> None:
+    """Create Beam's interactive environment once, swallowing what it displays.
+
+    Any pipeline built inside IPython makes Beam set it up, and in a notebook it
+    then displays a script that loads jQuery from a CDN into the saved notebook;
+    our previews use none of Interactive Beam.
+    """
+    if _INTERACTIVE_READY:
+        return
+    from apache_beam.runners.interactive import interactive_environment as ie
+    from IPython.utils.capture import capture_output
+
+    with capture_output(stdout=False, stderr=False, display=True):
+        ie.current_env()
+    _INTERACTIVE_READY.append(True)
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register ``%beam_ml`` / ``%%beam_ml`` (and ``%config BeamML``) in ``ipython``."""
+    ipython.register_magics(BeamML(ipython))
+
+
+def session(ipython: Any = None) -> Session:
+    """The session the magics of ``ipython`` (default: the running shell) record into."""
+    if ipython is None:
+        from IPython import get_ipython
+
+        ipython = get_ipython()
+    magics = ipython.magics_manager.registry.get("BeamML") if ipython else None
+    if magics is None:
+        raise BeamMLError.expected(
+            "the beam_ml extension to be loaded", "it is not", "run %load_ext beam_ml"
+        )
+    return magics.session
