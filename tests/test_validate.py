@@ -17,6 +17,7 @@ from beam_ml.rules import (
     AllowedValues,
     Completeness,
     JSDivergence,
+    Length,
     LInfDistance,
     Mean,
     NotNull,
@@ -432,3 +433,90 @@ def test_flights_faults_are_detected(flights):
     assert expected <= failed, expected - failed
     assert_counts_add_up(report, len(bad))
     assert (report.invalid_rows["carrier"] == "ZZ").sum() == 500
+
+
+# ------------------------------------------------------------------ more sources and shapes
+
+
+def test_when_an_id_column_is_unique_in_the_reference_then_a_duplicated_id_is_caught():
+    rng = np.random.default_rng(11)
+    ids = rng.permutation(800)  # two halves of the same id-keyed table
+    ref = pd.DataFrame({"id": ids[:400], "x": rng.normal(size=400)})
+    rules = infer_rules(Profile.from_frame(ref))
+    assert any(r.kind == "unique" and r.columns == ("id",) for r in rules)
+    new = pd.DataFrame({"id": ids[400:], "x": rng.normal(size=400)})
+    assert validate(new, rules).passed
+    clash = new.assign(id=np.r_[ids[400:799], ids[400]])
+    report = validate(clash, rules)
+    check = next(c for c in report.checks if c.id == "unique:id")
+    assert not check.passed and check.observed["duplicates"] == 1
+
+
+def test_when_sample_is_given_then_only_that_many_rows_are_checked(penguins, penguin_rules):
+    report = validate(penguins["new"], penguin_rules, sample=50)
+    assert_counts_add_up(report, 50)
+
+
+def test_when_data_is_parquet_or_json_lines_then_lines_point_into_the_file(tmp_path, penguins):
+    frame = _out_of_range(penguins["new"])
+    frame.to_parquet(tmp_path / "d.parquet", index=False)
+    frame.to_json(tmp_path / "d.jsonl", orient="records", lines=True)
+    rules = RuleSet((Range("flipper_length_mm", min=150.0, max=250.0),))
+    parquet = validate(str(tmp_path / "d.parquet"), rules)
+    assert sorted(parquet.invalid_rows["_line"]) == [3, 50, 90]  # 0-based row numbers
+    jsonl = validate(str(tmp_path / "d.jsonl"), rules)
+    assert sorted(jsonl.invalid_rows["_line"]) == [4, 51, 91]  # 1-based line numbers
+
+
+def test_when_a_glob_reads_several_files_then_invalid_rows_name_their_file(tmp_path, penguins):
+    frame = _out_of_range(penguins["new"])
+    frame.iloc[:60].to_csv(tmp_path / "part-1.csv", index=False)
+    frame.iloc[60:].to_csv(tmp_path / "part-2.csv", index=False)
+    rules = RuleSet((Range("flipper_length_mm", min=150.0, max=250.0),))
+    report = validate(str(tmp_path / "part-*.csv"), rules)
+    assert_counts_add_up(report, len(frame))
+    found = sorted(
+        zip(
+            report.invalid_rows["_file"].map(lambda f: Path(f).name),
+            report.invalid_rows["_line"],
+            strict=True,
+        )
+    )
+    assert found == [("part-1.csv", 5), ("part-1.csv", 52), ("part-2.csv", 32)]
+
+
+def test_when_cells_hold_lists_then_row_rules_judge_their_text_and_do_not_crash():
+    frame = pd.DataFrame({"tags": [["a"], ["b", "c"], None, "a"]})
+    valid, invalid = split_batch(frame, [AllowedValues("tags", ("a", "['a']"))])
+    assert len(valid) + len(invalid) == 4
+    assert [e for e in invalid["_errors"]] == [["allowed_values:tags"]]
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra.pandas import column, data_frames, range_indexes  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    frame=data_frames(
+        [
+            column("x", elements=st.floats(allow_nan=True, allow_infinity=True)),
+            column("s", elements=st.one_of(st.none(), st.text(max_size=4))),
+        ],
+        index=range_indexes(max_size=40),
+    ),
+    low=st.floats(-10, 0),
+)
+def test_every_row_lands_in_exactly_one_output_whatever_the_values(frame, low):
+    rules = [
+        NotNull("x"),
+        Range("x", min=low, max=10.0),
+        AllowedValues("s", ("a", "b", "")),
+        Regex("s", r"[a-z]*"),
+        Length("s", max=2),
+    ]
+    valid, invalid = split_batch(frame, rules)
+    assert len(valid) + len(invalid) == len(frame)
+    assert sorted([*valid.index, *invalid["_line"]]) == list(frame.index)
+    assert all(errors for errors in invalid["_errors"])

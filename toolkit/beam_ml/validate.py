@@ -307,7 +307,8 @@ def split_batch(batch: pd.DataFrame, rules: Iterable[RowRule]) -> tuple[pd.DataF
     """Split one batch into (valid rows, invalid rows with ``_errors`` and ``_line``).
 
     Pure pandas; `ValidateRows` runs it on every batch. Rules on a column the
-    batch lacks are skipped here (they fail as dataset-level checks).
+    batch lacks are skipped here (they fail as dataset-level checks). Rows read
+    from a file also get ``_file``.
 
     >>> ok, bad = split_batch(pd.DataFrame({"x": [1, -1]}), [Range("x", min=0)])
     >>> len(ok), bad["_errors"].tolist()
@@ -322,7 +323,7 @@ def split_batch(batch: pd.DataFrame, rules: Iterable[RowRule]) -> tuple[pd.DataF
         series = batch[column]
         if isinstance(series, pd.DataFrame):  # duplicated column name: check the first
             series = series.iloc[:, 0]
-        mask = np.asarray(rule.failures(series), dtype=bool)
+        mask = _failures(rule, series)
         if mask.any():
             ids.append(rule.id)
             masks.append(mask)
@@ -335,8 +336,20 @@ def split_batch(batch: pd.DataFrame, rules: Iterable[RowRule]) -> tuple[pd.DataF
     names = np.asarray(ids, dtype=object)
     invalid["_errors"] = [list(names[row]) for row in matrix[bad]]
     invalid["_line"] = np.asarray(batch.index)[bad]
+    source_file = batch.attrs.get("file")
+    if source_file and source_file != "<dataframe>":
+        invalid["_file"] = source_file  # a glob reads many files: say which one
     invalid.attrs = dict(batch.attrs)
     return valid, invalid.reset_index(drop=True)
+
+
+def _failures(rule: RowRule, series: pd.Series) -> np.ndarray:
+    try:
+        return np.asarray(rule.failures(series), dtype=bool)
+    except (TypeError, ValueError):
+        # odd cells (lists from JSON, mixed objects): judge their text form instead
+        text = series.astype(str).where(series.notna(), None)
+        return np.asarray(rule.failures(text), dtype=bool)
 
 
 def _empty_invalid(batch: pd.DataFrame) -> pd.DataFrame:
@@ -568,6 +581,13 @@ def infer_rules(profile: Any, allow_extra_columns: bool = False) -> RuleSet:
     dup = int((view.data.get("duplicates") or {}).get("estimate") or 0)
     dup_share = dup / n if n else 0.0
     rules.append(Unique((), max_duplicate_share=_sig(min(1.0, dup_share + 0.005 + 2 * dup_share))))
+    unique_alerts = {
+        a.get("column") for a in view.data.get("alerts") or () if a.get("kind") == "unique"
+    }
+    for name, c in view.columns.items():
+        if name in unique_alerts and _nulls(c) == 0 and c.get("type") != "float":
+            # an id-like column: every value distinct in the reference (profile alert)
+            rules.append(Unique((name,), max_duplicate_share=0.0))
     for name, c in view.columns.items():
         rules.extend(_infer_column(view, name, c, n))
     return RuleSet(tuple(rules))
