@@ -1,0 +1,194 @@
+"""beam_ml.widgets with real ipywidgets objects: toggles re-run steps through the session."""
+
+from __future__ import annotations
+
+import pickle
+from typing import Any
+
+import beam_ml as bml
+import ipywidgets
+import pandas as pd
+import pytest
+from beam_ml.session import Progress, Session
+from beam_ml.widgets import (
+    WIDGET_MIME,
+    FramePreview,
+    InferenceView,
+    ProfileView,
+    ProgressView,
+    ValidationView,
+    histogram_svg,
+    view_for,
+)
+
+FEATURES = ["bill_length_mm", "bill_depth_mm"]
+
+
+@pytest.fixture(scope="module")
+def penguins() -> str:
+    return bml.datasets.load("penguins")
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory: pytest.TempPathFactory, penguins: str) -> str:
+    from sklearn.linear_model import LogisticRegression
+
+    frame = pd.read_csv(penguins).dropna()
+    path = tmp_path_factory.mktemp("models") / "species.pkl"
+    path.write_bytes(
+        pickle.dumps(LogisticRegression(max_iter=500).fit(frame[FEATURES], frame.species))
+    )
+    return f"sklearn:{path}"
+
+
+def infer_session(penguins: str, model: str, cuda: bool) -> Session:
+    s = Session(default_sample=60, device_probe=lambda: cuda)
+    s.read("penguins", penguins)
+    s.transform("clean", "penguins", "df = df.dropna()")
+    s.infer("clean", model, features=FEATURES)
+    return s
+
+
+def test_device_toggle_reruns_the_step_on_the_gpu_branch(penguins: str, model: str) -> None:
+    s = infer_session(penguins, model, cuda=True)
+    view = InferenceView(s, "clean_infer")
+    box = view.widget
+    assert isinstance(box, ipywidgets.VBox)
+    assert isinstance(view.device_toggle, ipywidgets.ToggleButtons)
+    assert [label for label, _ in view.device_toggle.options] == ["Auto", "CPU", "GPU"]
+    assert view.result.device == "gpu"  # auto, with CUDA usable
+
+    view.device_toggle.value = "cpu"  # what a click does
+    assert s.get("clean_infer").device == "cpu"
+    assert (view.result.device, view.result.device_reason) == ("cpu", "asked cpu; ran on cpu")
+    assert "asked cpu; ran on cpu" in view.status.value
+
+    view.device_toggle.value = "gpu"
+    assert view.result.device == "gpu"
+    assert "asked gpu; CUDA available; ran on gpu" in view.output.value
+    assert [e.stage for e in view.progress.events][-2:] == ["started", "done"]
+
+
+def test_when_gpu_absent_then_toggle_to_gpu_falls_back_to_cpu(penguins: str, model: str) -> None:
+    s = infer_session(penguins, model, cuda=False)
+    view = InferenceView(s, "clean_infer")
+    view.widget.children[0].children[0].value = "gpu"  # the device toggle, found as a user would
+    assert view.result.device == "cpu"
+    assert view.result.device_reason == "asked gpu; CUDA not available; ran on cpu"
+    assert "CUDA not available" in view.status.value
+
+
+def test_sample_control_reruns_on_that_many_rows(penguins: str, model: str) -> None:
+    s = infer_session(penguins, model, cuda=False)
+    view = InferenceView(s, "clean_infer")
+    first = view.result
+    view.widget  # noqa: B018  (build the controls)
+    view.sample_box.value = 30
+    expected = len(pd.read_csv(penguins).head(30).dropna())
+    assert view.result is not first
+    assert view.result.sample_rows == len(view.result.predictions) == expected
+    assert s.result("penguins") is not None and len(s.result("penguins")) == 60  # read kept 60
+    view.set_sample(60)
+    assert view.result is first  # cached: back to the setting it ran with
+    assert view.sample_box.value == 60
+
+
+def test_a_failing_rerun_shows_its_error_and_keeps_the_last_result(
+    penguins: str, model: str
+) -> None:
+    s = infer_session(penguins, model, cuda=False)
+    view = InferenceView(s, "clean_infer")
+    before = view.result
+    view.widget  # noqa: B018
+    view.set_device("tpu")
+    assert view.result is before
+    assert view.error is not None and "'tpu'" in view.error
+    assert "bml-bad" in view.status.value and view.device_toggle.value == "auto"
+
+
+def test_inference_view_renders_static_html_and_text_for_saved_notebooks(
+    penguins: str, model: str
+) -> None:
+    s = infer_session(penguins, model, cuda=False)
+    view = view_for(s, "clean_infer", s.result("clean_infer"))
+    assert isinstance(view, InferenceView)
+    bundle = view._repr_mimebundle_()
+    assert {"text/plain", "text/html", WIDGET_MIME} <= set(bundle)
+    assert "ran on cpu" in bundle["text/plain"]
+    assert "prediction" in bundle["text/html"]
+
+
+@pytest.fixture(scope="module")
+def profile() -> Any:
+    frame = pd.DataFrame(
+        {
+            "mass": [3000.0, 3500.0, 4000.0, 4500.0, None, 5000.0],
+            "<script>x</script>": ["a", "b", "a", "a", "c", None],
+        }
+    )
+    return bml.Profile.from_frame(frame)
+
+
+def test_profile_view_picks_a_column_and_shows_its_histogram(profile: Any) -> None:
+    view = ProfileView(profile)
+    view.widget  # noqa: B018
+    assert isinstance(view.picker, ipywidgets.Dropdown)
+    assert list(view.picker.options) == ["mass", "<script>x</script>"]
+    view.picker.value = "mass"
+    html = view.detail.value
+    assert html.count("<rect") == len(profile.columns["mass"].histogram["counts"])
+    assert sum(profile.columns["mass"].histogram["counts"]) == 5  # the non-null values
+    view.picker.value = "<script>x</script>"
+    assert view.column == "<script>x</script>"
+    assert "<script>x" not in view.detail.value and "&lt;script&gt;x" in view.detail.value
+    assert view.detail.value.count("<rect") == 3  # a, b, c
+
+
+def test_profile_view_refuses_an_unknown_column(profile: Any) -> None:
+    with pytest.raises(bml.BeamMLError, match="a column of the profile"):
+        ProfileView(profile).select("nope")
+
+
+def test_histogram_svg_scales_bars_to_the_peak() -> None:
+    svg = histogram_svg("x", {"histogram": {"edges": [0.0, 1.0, 2.0], "counts": [2, 4]}})
+    heights = [float(part.split('"')[0]) for part in svg.split('height="')[2:]]
+    assert heights[1] == pytest.approx(2 * heights[0])
+    assert "no values" in histogram_svg("x", {"histogram": None, "top": []})
+
+
+def test_validation_view_filters_failures_and_all_checks(penguins: str, tmp_path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "rules:\n"
+        "  - {kind: range, column: body_mass_g, min: 0, max: 4000}\n"
+        "  - {kind: not_null, column: species}\n"
+    )
+    s = Session(default_sample=40)
+    s.read("penguins", penguins)
+    report = s.validate("penguins", rules=str(rules))
+    view = view_for(s, "penguins_validate", report)
+    assert isinstance(view, ValidationView)
+    view.widget  # noqa: B018
+    assert view.table.value.count("FAIL") == 1 and "not_null" not in view.table.value
+    view.filter.value = "all"
+    assert "not_null" in view.table.value and view.table.value.count("FAIL") == 1
+    bundle = view._repr_mimebundle_()
+    assert bundle["text/plain"] and bundle["text/html"] and WIDGET_MIME in bundle
+
+
+def test_progress_view_shows_stage_rows_and_elapsed_time() -> None:
+    view = ProgressView()
+    label = view.widget
+    view.update(Progress("p_profile", "profile", "started", 344, 0.0))
+    assert "running" in label.value and "344" in label.value
+    view.update(Progress("p_profile", "profile", "done", 344, 1.25))
+    assert "done" in label.value and "1.2 s" in label.value
+    assert view._repr_mimebundle_()["text/plain"] == "profile p_profile: done, 344 rows, 1.2 s"
+
+
+def test_frame_preview_is_static_and_escaped() -> None:
+    frame = pd.DataFrame({"<b>col</b>": ["<i>v</i>"]})
+    bundle = FramePreview("t", frame, 1000)._repr_mimebundle_()
+    assert WIDGET_MIME not in bundle
+    assert "<b>col" not in bundle["text/html"] and "&lt;i&gt;v" in bundle["text/html"]
+    assert bundle["text/plain"].startswith("t: 1 rows x 1 columns")
