@@ -281,8 +281,10 @@ def test_when_one_row_is_poisoned_then_only_that_row_fails(models):
     assert len(preview.predictions) == 199
     assert 137 not in preview.predictions.index
     assert preview.metrics["num_inferences"] == 199
-    # the healthy batch ran whole; the bad one was split into chunks, then rows
+    # the healthy batch ran whole; the bad one was bisected down to the bad row
     assert preview.metrics["batch_size_max"] == 100
+    assert preview.metrics["retried_rows"] == 100
+    assert preview.metrics["failed_batches"] == 1
 
 
 def test_keyed_predictions_join_back_to_their_rows(models):

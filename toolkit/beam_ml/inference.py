@@ -10,8 +10,8 @@ The sample is read upstream (``sources.head`` / ``sources.sample``: never the
 whole dataset), split into pandas batches, and each batch is one element of
 ``RunInference`` (:class:`RunModel`), so Beam's per-element cost is paid once per
 batch instead of once per row. Failures go through
-``RunInference.with_exception_handling()``: a failed batch is retried row by row
-in a second ``RunInference`` so only the bad rows come back as errors.
+``RunInference.with_exception_handling()``: a failed batch is bisected and
+retried down to single rows, so only the bad rows come back as errors.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import apache_beam as beam
 import numpy as np
 import pandas as pd
 
@@ -55,7 +56,9 @@ __all__ = [
 ]
 
 ERROR_COLUMNS = ("error", "error_type", "stage")
-PREVIEW_BATCH_ROWS = 1024
+# Rows per RunInference element. Big enough that Beam's per-element cost is
+# small next to the model's work, small enough for a GPU's memory.
+PREVIEW_BATCH_ROWS = 8192
 
 
 # --------------------------------------------------------------------------- errors
@@ -88,28 +91,66 @@ def _error_rows(frame: pd.DataFrame, exc_info: Any, stage: str) -> pd.DataFrame:
     return rows
 
 
-# A failed batch is retried in chunks of 32 rows, then the failed chunks row by
-# row: one bad row in 1,000 costs ~32 + 32 model calls instead of 1,000.
-RETRY_CHUNKS = (32, 1)
+class _RetryFailed(beam.DoFn):
+    """A dead-lettered batch -> its good rows' predictions, and its bad rows as errors.
 
+    The batch is bisected: each half is run again, a failing half is halved
+    again, down to single rows. One bad row in 8,192 costs ~26 model calls,
+    not 8,192. The model is loaded only when a batch has failed, and in the
+    same process it is the very model the RunInference step loaded.
+    """
 
-class _SplitFailedBatch:
-    """Dead-lettered batch -> chunks of ``rows`` rows (for a retry), or its errors."""
+    def __init__(self, handler: FrameModelHandler, post: Any, namespace: str) -> None:
+        self.handler = handler
+        self.post = post
+        self.namespace = namespace
+        self.model: Any = None
 
-    def __init__(self, rows: int) -> None:
-        self.rows = rows
+    def setup(self) -> None:
+        from apache_beam.metrics.metric import Metrics
+
+        # The names RunInference uses, so beam_metrics() adds retried rows in.
+        self.inferences = Metrics.counter(self.namespace, "num_inferences")
+        self.sizes = Metrics.distribution(self.namespace, "inference_request_batch_size")
+        self.latency = Metrics.distribution(self.namespace, "inference_batch_latency_micro_secs")
+        self.retried = Metrics.counter(self.namespace, "retried_rows")
 
     def process(self, element: Any) -> Any:
-        from apache_beam import pvalue
-
         batch, exc_info = element
         if _is_structural(exc_info):
             raise BeamMLError(_error_text(exc_info)[1])
         if not isinstance(batch, pd.DataFrame) or len(batch) <= 1:
-            yield pvalue.TaggedOutput("errors", _error_rows(batch, exc_info, "inference"))
+            yield beam.pvalue.TaggedOutput("errors", _error_rows(batch, exc_info, "inference"))
             return
-        for start in range(0, len(batch), self.rows):
-            yield batch.iloc[start : start + self.rows]
+        if self.model is None:
+            self.model = self.handler.load_model()
+        self.retried.inc(len(batch))
+        pending = [batch.iloc[: len(batch) // 2], batch.iloc[len(batch) // 2 :]]
+        while pending:
+            part = pending.pop()
+            try:
+                start = time.perf_counter_ns()
+                (out,) = self.handler.run_inference(part, self.model)
+                self.latency.update((time.perf_counter_ns() - start) // 1000)
+            except BeamMLError:
+                raise
+            except Exception as error:
+                if len(part) > 1:
+                    pending += [part.iloc[: len(part) // 2], part.iloc[len(part) // 2 :]]
+                else:
+                    info = (type(error), repr(error), [f"{type(error).__name__}: {error}"])
+                    yield beam.pvalue.TaggedOutput("errors", _error_rows(part, info, "inference"))
+                continue
+            self.inferences.inc(len(part))
+            self.sizes.update(len(part))
+            if self.post is None:
+                yield out
+                continue
+            try:
+                yield self.post(out)
+            except Exception as error:
+                info = (type(error), repr(error), [f"{type(error).__name__}: {error}"])
+                yield beam.pvalue.TaggedOutput("errors", _error_rows(out, info, "postprocess"))
 
 
 class _RowErrors:
@@ -175,8 +216,8 @@ def RunModel(
     resolve it first with :func:`beam_ml.device.resolve_device`.
 
     It applies Beam's ``RunInference`` with ``with_exception_handling()``; a
-    batch that fails is retried in chunks of 32 rows, then row by row, so
-    only its bad rows fail. A
+    batch that fails is bisected and retried down to single rows, so only
+    its bad rows fail. A
     ``BeamMLError`` (missing feature columns, wrong input shape, a model that
     does not load) fails the pipeline with its one-line message. With
     ``with_errors=True`` the transform returns ``(predictions, errors)``, where
@@ -188,7 +229,6 @@ def RunModel(
         spec = SklearnModel(path='model.pkl', features=['a', 'b'])
         predictions = batches | 'Infer' >> RunModel(spec, device='CPU')
     """
-    import apache_beam as beam
     from apache_beam.ml.inference.base import RunInference
 
     check_choice("device", device, ("CPU", "GPU"))
@@ -202,9 +242,8 @@ def RunModel(
         def expand(self, batches: Any) -> Any:
             core = spec.handler(device, prefix=prefix, passthrough=passthrough, token=token)
             main: Any = core.with_preprocess_fn(pre) if pre is not None else core
-            retry: Any = core
             if post is not None:
-                main, retry = main.with_postprocess_fn(post), retry.with_postprocess_fn(post)
+                main = main.with_postprocess_fn(post)
             if max_batch_rows:
                 batches = batches | "SplitBatches" >> beam.ParDo(_dofn(_SplitRows(max_batch_rows)))
             good, dlq = (
@@ -212,28 +251,16 @@ def RunModel(
                 | "RunInference"
                 >> RunInference(main, metrics_namespace=namespace).with_exception_handling()
             )
-            outputs, errors = [good], []
-            failed, post_failed = dlq.failed_inferences, list(dlq.failed_postprocessing)
-            for rows in RETRY_CHUNKS:
-                split = failed | f"SplitFailed{rows}" >> beam.ParDo(
-                    _dofn(_SplitFailedBatch(rows))
-                ).with_outputs("errors", main="rows")
-                errors.append(split.errors)
-                retried, retry_dlq = (
-                    split.rows
-                    | f"Retry{rows}"
-                    >> RunInference(retry, metrics_namespace=namespace).with_exception_handling()
-                )
-                outputs.append(retried)
-                failed = retry_dlq.failed_inferences
-                post_failed.extend(retry_dlq.failed_postprocessing)
-            predictions = tuple(outputs) | "Predictions" >> beam.Flatten()
+            retried = dlq.failed_inferences | "RetryFailedRows" >> beam.ParDo(
+                _RetryFailed(core, post, namespace)
+            ).with_outputs("errors", main="rows")
+            predictions = (good, retried.rows) | "Predictions" >> beam.Flatten()
             if not with_errors:
                 return predictions
-            errors.append(failed | "RowErrors" >> _errors("inference"))
+            errors = [retried.errors]
             for i, bad in enumerate(dlq.failed_preprocessing):
                 errors.append(bad | f"PreErrors{i}" >> _errors("preprocess"))
-            for i, bad in enumerate(post_failed):
+            for i, bad in enumerate(dlq.failed_postprocessing):
                 errors.append(bad | f"PostErrors{i}" >> _errors("postprocess"))
             return predictions, tuple(errors) | "Errors" >> beam.Flatten()
 
@@ -251,7 +278,6 @@ def _run(build: Callable[[Any], dict[str, Any]], options: Any = None) -> tuple[d
 
     Like ``runner.run_and_collect``, but keeps the PipelineResult for Beam's metrics.
     """
-    import apache_beam as beam
 
     from beam_ml.runner import (
         _read_folder,
@@ -324,6 +350,7 @@ def beam_metrics(metrics: Any, namespace: str, seconds: float | None = None) -> 
     out: dict[str, Any] = {
         "num_inferences": int(counters.get("num_inferences", 0)),
         "failed_batches": int(counters.get("failed_batches_counter", 0)),
+        "retried_rows": int(counters.get("retried_rows", 0)),
     }
     size = dist("inference_request_batch_size")
     if size:
@@ -563,7 +590,6 @@ def preview_inference(
     ...                       features=["bill_length_mm", "bill_depth_mm"])  # doctest: +SKIP
     >>> p.predictions[["species", "prediction"]].head()                       # doctest: +SKIP
     """
-    import apache_beam as beam
 
     spec = _spec(model, features, key)
     check_positive_int("batch_rows", batch_rows)
@@ -640,7 +666,6 @@ def compare_models(
     >>> c.agreement                                                            # doctest: +SKIP
     0.97
     """
-    import apache_beam as beam
 
     spec_a, spec_b = _spec(model_a, features, key), _spec(model_b, features, key)
     if split is not None and not (isinstance(split, int | float) and 0 < split < 1):
@@ -754,7 +779,6 @@ def cascade(
     >>> cascade("penguins.csv", "sklearn:species.pkl", "sklearn:mass.pkl",
     ...         between=lambda df: df[df.a_prediction == "Gentoo"])  # doctest: +SKIP
     """
-    import apache_beam as beam
 
     spec_a = _spec(model_a, features, key)
     spec_b = _spec(model_b, None, None)

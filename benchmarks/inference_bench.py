@@ -1,0 +1,279 @@
+"""RunInference paths on DirectRunner: direct model, Beam's per-row default, our batches.
+
+    .venv/bin/python benchmarks/inference_bench.py            # 100k and 1M rows, median of 3
+    .venv/bin/python benchmarks/inference_bench.py --quick    # one run each
+    .venv/bin/python benchmarks/inference_bench.py --rows 100000
+
+Models: LogisticRegression on 16 features, and a torch MLP 20 -> 64 -> 2, both
+saved to files and loaded inside each timed run (as a pipeline would). Paths,
+each timed as a whole (pipeline construction, model load, run):
+
+- direct:   the model called on numpy batches of 1024 rows, no Beam;
+- default:  Beam's RunInference with its own handler, one row per element,
+            then Beam's BatchElements (SklearnModelHandlerNumpy / PytorchModelHandlerTensor);
+- preview:  beam_ml's RunModel: one element = one pandas batch of
+            PREVIEW_BATCH_ROWS (8192) rows, the model runs once per batch (the
+            path and batch size preview_inference uses);
+- no model: the same batched source and sink, without a model.
+
+Every Beam path reads the same source (slices of one .npy file) and ends in the
+same sink (a global count), so differences are the inference step itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import pickle
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from beam_ml.inference import PREVIEW_BATCH_ROWS
+
+SOURCE_CHUNK = 49_152  # rows one source element reads from the .npy (a multiple of 8192)
+BATCH = 1024
+N_COLS = 20
+LR_FEATURES = [f"f{i}" for i in range(16)]
+MLP_FEATURES = [f"f{i}" for i in range(N_COLS)]
+
+
+class MLP(torch.nn.Module):
+    def __init__(self, n_in: int = 20, hidden: int = 64, n_out: int = 2) -> None:
+        super().__init__()
+        self.net = torch.nn.Sequential(
+            torch.nn.Linear(n_in, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, n_out)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+def make_inputs(folder: str, rows: int) -> dict[str, str]:
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    data = rng.standard_normal((rows, N_COLS)).astype(np.float32)
+    data_path = os.path.join(folder, f"data_{rows}.npy")
+    np.save(data_path, data)
+    train = data[:10_000, :16].astype(np.float64)
+    labels = (train @ rng.standard_normal(16) > 0).astype(int)
+    lr = LogisticRegression(max_iter=1000).fit(train, labels)
+    lr_path = os.path.join(folder, "lr.pkl")
+    with open(lr_path, "wb") as handle:
+        pickle.dump(lr, handle)
+    torch.manual_seed(0)
+    mlp_path = os.path.join(folder, "mlp.pt")
+    torch.save(MLP().state_dict(), mlp_path)
+    return {"data": data_path, "lr": lr_path, "mlp": mlp_path}
+
+
+# --------------------------------------------------------------------------- sources
+
+
+class ReadFrames:
+    """Source element (a chunk number) -> pandas batches of ``rows`` rows."""
+
+    def __init__(self, path: str, rows: int) -> None:
+        self.path, self.rows = path, rows
+
+    def __call__(self, chunk: int):
+        data = np.load(self.path, mmap_mode="r")
+        block = np.asarray(data[chunk * SOURCE_CHUNK : (chunk + 1) * SOURCE_CHUNK])
+        frame = pd.DataFrame(block, columns=MLP_FEATURES)
+        frame.index += chunk * SOURCE_CHUNK
+        for start in range(0, len(frame), self.rows):
+            yield frame.iloc[start : start + self.rows]
+
+
+class ReadRows:
+    """Source element (a chunk number) -> one numpy row (or tensor) per element."""
+
+    def __init__(self, path: str, width: int, tensors: bool) -> None:
+        self.path, self.width, self.tensors = path, width, tensors
+
+    def __call__(self, chunk: int):
+        data = np.load(self.path, mmap_mode="r")
+        block = np.array(data[chunk * SOURCE_CHUNK : (chunk + 1) * SOURCE_CHUNK, : self.width])
+        if self.tensors:
+            yield from torch.from_numpy(block)
+        else:
+            yield from block.astype(np.float64)
+
+
+def _count(p, elements, size: Callable = len) -> None:
+    import apache_beam as beam
+
+    _ = elements | "Size" >> beam.Map(size) | "Count" >> beam.CombineGlobally(sum)
+
+
+def _chunks(p, rows: int):
+    import apache_beam as beam
+
+    return p | "Chunks" >> beam.Create(list(range((rows + SOURCE_CHUNK - 1) // SOURCE_CHUNK)))
+
+
+def _run(build: Callable) -> None:
+    import apache_beam as beam
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    with beam.Pipeline(options=PipelineOptions(["--runner=DirectRunner"])) as p:
+        build(p)
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def direct(model: str, files: dict[str, str], rows: int) -> None:
+    data = np.load(files["data"], mmap_mode="r")
+    if model == "lr":
+        with open(files["lr"], "rb") as handle:
+            lr = pickle.load(handle)
+        for start in range(0, rows, BATCH):
+            lr.predict(np.asarray(data[start : start + BATCH, :16], dtype=np.float64))
+        return
+    mlp = MLP()
+    mlp.load_state_dict(torch.load(files["mlp"]))
+    mlp.eval()
+    with torch.no_grad():
+        for start in range(0, rows, BATCH):
+            mlp(torch.from_numpy(np.array(data[start : start + BATCH])))
+
+
+def beam_default(model: str, files: dict[str, str], rows: int) -> None:
+    import apache_beam as beam
+    from apache_beam.ml.inference.base import RunInference
+
+    if model == "lr":
+        from apache_beam.ml.inference.sklearn_inference import SklearnModelHandlerNumpy
+
+        handler: Any = SklearnModelHandlerNumpy(model_uri=files["lr"])
+        reader = ReadRows(files["data"], 16, tensors=False)
+    else:
+        from apache_beam.ml.inference.pytorch_inference import PytorchModelHandlerTensor
+
+        handler = PytorchModelHandlerTensor(
+            state_dict_path=files["mlp"], model_class=MLP, model_params={}, device="CPU"
+        )
+        reader = ReadRows(files["data"], N_COLS, tensors=True)
+
+    def build(p):
+        rows_pc = _chunks(p, rows) | "Rows" >> beam.FlatMap(reader)
+        _count(p, rows_pc | RunInference(handler), size=lambda _: 1)
+
+    _run(build)
+
+
+def preview_path(model: str, files: dict[str, str], rows: int) -> None:
+    import apache_beam as beam
+    from beam_ml.inference import PytorchModel, RunModel, SklearnModel
+
+    spec: Any
+    if model == "lr":
+        spec = SklearnModel(path=files["lr"], features=LR_FEATURES)
+    else:
+        spec = PytorchModel(path=files["mlp"], model_class="__main__:MLP", features=MLP_FEATURES)
+
+    def build(p):
+        reader = ReadFrames(files["data"], PREVIEW_BATCH_ROWS)
+        batches = _chunks(p, rows) | "Batches" >> beam.FlatMap(reader)
+        _count(p, batches | RunModel(spec, device="CPU", passthrough=False))
+
+    _run(build)
+
+
+def no_model(model: str, files: dict[str, str], rows: int) -> None:
+    import apache_beam as beam
+
+    def build(p):
+        reader = ReadFrames(files["data"], PREVIEW_BATCH_ROWS)
+        batches = _chunks(p, rows) | "Batches" >> beam.FlatMap(reader)
+        _count(p, batches)
+
+    _run(build)
+
+
+PATHS = {"direct": direct, "default": beam_default, "preview": preview_path, "no model": no_model}
+
+
+def timed(fn: Callable, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one run per path, not 3")
+    parser.add_argument("--rows", type=int, nargs="*", default=[100_000, 1_000_000])
+    parser.add_argument("--torch-threads", type=int, default=1)
+    args = parser.parse_args(argv)
+    repeat = 1 if args.quick else 3
+    import logging
+    import warnings
+
+    logging.getLogger("apache_beam").setLevel(logging.ERROR)
+    warnings.simplefilter("ignore")
+    # One torch thread for every path: on a shared 2-core machine torch's
+    # intra-op threads spin against other processes and make timings erratic.
+    torch.set_num_threads(args.torch_threads)
+    print(
+        f"# inference_bench: median of {repeat}; cores={os.cpu_count()}; "
+        f"torch threads={args.torch_threads}; load average {os.getloadavg()[0]:.1f} at start"
+    )
+    with tempfile.TemporaryDirectory(prefix="beam-ml-bench-") as folder:
+        for rows in args.rows:
+            files = make_inputs(folder, rows)
+            results: dict[tuple[str, str], float] = {}
+            for model in ("lr", "mlp"):
+                for name, fn in PATHS.items():
+                    if name == "no model" and model == "mlp":
+                        results[(model, name)] = results[("lr", name)]
+                        continue
+                    run = functools.partial(fn, model, files, rows)
+                    results[(model, name)] = timed(run, repeat)
+                    print(f"  {rows:>9,} {model:<4} {name:<8} {results[(model, name)]:8.3f} s",
+                          file=sys.stderr, flush=True)  # fmt: skip
+            report(rows, results)
+    return 0
+
+
+def report(rows: int, r: dict[tuple[str, str], float]) -> None:
+    print(f"\n## {rows:,} rows, DirectRunner, whole run incl. model load (seconds)")
+    print("| path | LogisticRegression, 16 features | torch MLP 20->64->2 |")
+    print("|---|---|---|")
+    for name, label in (
+        ("direct", "model called directly, numpy batches of 1024"),
+        ("default", "Beam default RunInference (one row per element)"),
+        ("preview", f"beam_ml RunModel (pre-batched pandas, {PREVIEW_BATCH_ROWS} rows)"),
+        ("no model", "same source and sink, no model"),
+    ):
+        cells = []
+        for model in ("lr", "mlp"):
+            value = r[(model, name)]
+            ratio = value / r[(model, "direct")]
+            shown = f"{value:.3f}" if name == "direct" else f"{value:.3f} ({ratio:.1f}x direct)"
+            cells.append(shown)
+        print(f"| {label} | {cells[0]} | {cells[1]} |")
+    print()
+    for model, label in (("lr", "LogisticRegression"), ("mlp", "torch MLP")):
+        speedup = r[(model, "default")] / r[(model, "preview")]
+        overhead = (r[(model, "preview")] - r[(model, "no model")]) / r[(model, "direct")]
+        print(
+            f"{label}: default/preview = {speedup:.1f}x (target >= 5x on 1M); "
+            f"(preview - no model)/direct = {overhead:.2f}x (target <= 1.5x on 1M)"
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
