@@ -162,6 +162,39 @@ def _run_validate(args: argparse.Namespace, beam_args: list[str]) -> int:
 
 
 # ---------------------------------------------------------------------------
+# export
+
+
+def _add_export(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "export",
+        help="export a saved notebook's %%beam_ml steps as a Beam pipeline module",
+        description="Read the %beam_ml / %%beam_ml cells of a saved notebook (running nothing)"
+        " and write a pipeline module plus requirements.txt. --check also runs the module"
+        " on the notebook's sample and compares each step with the notebook's preview"
+        " (exit 0 on parity, 1 on a difference).",
+    )
+    parser.add_argument("notebook", help="the saved .ipynb")
+    parser.add_argument("-o", "--output", default="pipeline.py", help="module to write")
+    parser.add_argument(
+        "--check", action="store_true", help="run the module on the sample and compare"
+    )
+    parser.add_argument("--sample", type=int, help="rows of each input for --check")
+
+
+def _run_export(args: argparse.Namespace, beam_args: list[str]) -> int:
+    from beam_ml.export import check, export
+
+    result = export(args.notebook, args.output)
+    print(result)
+    if not args.check:
+        return 0
+    report = check(args.notebook, sample=args.sample, beam_args=beam_args)
+    print(report)
+    return 0 if report.passed else 1
+
+
+# ---------------------------------------------------------------------------
 
 COMMANDS: dict[
     str, tuple[Callable[[Any], None], Callable[[argparse.Namespace, list[str]], int]]
@@ -169,6 +202,7 @@ COMMANDS: dict[
     "demo": (_add_demo, _run_demo),
     "profile": (_add_profile, _run_profile),
     "validate": (_add_validate, _run_validate),
+    "export": (_add_export, _run_export),
 }
 
 

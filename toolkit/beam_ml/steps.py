@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 import builtins
 import hashlib
+import importlib
 import json
 import keyword
 import os
@@ -401,7 +402,21 @@ class TransformStep(Step):
         return (self.input,)
 
     def function(self) -> Callable[[Any], Any]:
-        return compile_body(self.body)
+        """The body as a function ``df -> df`` (or the function given to :meth:`using`)."""
+        given = self.__dict__.get("_function")
+        return given if given is not None else compile_body(self.body)
+
+    def using(self, function: Callable[[Any], Any]) -> TransformStep:
+        """This step, applying ``function`` (``df -> df``) instead of compiling ``body``.
+
+        An exported module defines each body verbatim as ``def transform_NAME(df)``
+        and applies it with ``TransformStep(name=..., input=...).using(transform_NAME)``.
+        """
+        if not callable(function):
+            raise BeamMLError.expected("a function df -> df", type(function).__name__)
+        step = TransformStep(name=self.name, input=self.input, body=self.body)
+        object.__setattr__(step, "_function", function)
+        return step
 
     def preview(self, sample: pd.DataFrame) -> pd.DataFrame:
         """Run the body on a pandas sample with Beam DataFrame semantics (no runner).
@@ -523,7 +538,7 @@ class ValidateStep(Step):
     def _expand(self, pipeline: Any, inputs: dict[str, Any]) -> Any:
         from apache_beam.pvalue import AsDict, AsList, AsSingleton
 
-        from beam_ml import validate as v
+        v = importlib.import_module("beam_ml.validate")  # `beam_ml.validate` is the function
         from beam_ml.profile import Profile, ProfileDataset
         from beam_ml.rules import RuleSet, Unique
 
@@ -912,3 +927,93 @@ class StepGraph:
 
     def __repr__(self) -> str:
         return f"StepGraph({self.steps!r})"
+
+
+# --------------------------------------------------------------------------- outputs
+
+OUTPUT_LAYOUT = {
+    "read": ["bad_records-*.jsonl"],
+    "transform": ["rows-*.jsonl"],
+    "profile": ["profile.json"],
+    "validate": ["report.json", "rows-*.jsonl", "invalid-*.jsonl"],
+    "infer": ["predictions-*.jsonl", "errors-*.jsonl"],
+    "compare": ["predictions-*.jsonl", "errors-*.jsonl"],
+}
+
+
+def frame_lines(frame: pd.DataFrame) -> list[str]:
+    """The rows of a DataFrame as JSON lines (NaN/None -> null, dates in ISO 8601)."""
+    if not len(frame):
+        return []
+    flat = frame.reset_index(drop=True)
+    flat.columns = [str(c) for c in flat.columns]
+    text = flat.to_json(orient="records", lines=True, date_format="iso", default_handler=str)
+    return [line for line in text.split("\n") if line]
+
+
+def _write_text(text: str, path: str) -> None:
+    from apache_beam.io.filesystems import FileSystems
+
+    with FileSystems.create(path) as handle:
+        handle.write(text.encode("utf-8"))
+
+
+def _report_json(report: Any) -> str:
+    return str(report.to_json(indent=2))
+
+
+def _profile_json(profile: Any) -> str:
+    return str(profile.to_json(indent=2))
+
+
+def write_outputs(step: Step, result: Any, output: str) -> None:
+    """Write a step's outputs under ``output/<step name>/`` (see ``OUTPUT_LAYOUT``).
+
+    Rows are JSON Lines shards written by Beam's ``WriteToText`` (any runner,
+    any file system Beam knows: local, gs://, s3://, hdfs://).
+    """
+    from apache_beam.io.filesystems import FileSystems
+
+    folder = FileSystems.join(output, step.name)
+    label = f"Write[{step.name}]"
+
+    def rows(pcoll: Any, stem: str) -> None:
+        _ = (
+            pcoll
+            | f"{label}/{stem}/Lines" >> beam.FlatMap(frame_lines)
+            | f"{label}/{stem}/Write"
+            >> beam.io.WriteToText(FileSystems.join(folder, stem), file_name_suffix=".jsonl")
+        )
+
+    def one(pcoll: Any, name: str, to_text: Callable[[Any], str]) -> None:
+        path = FileSystems.join(folder, name)
+        _ = (
+            pcoll
+            | f"{label}/{name}/Json" >> beam.Map(to_text)
+            | f"{label}/{name}/Write" >> beam.Map(_write_text, path)
+        )
+
+    if isinstance(step, ReadStep):
+        bad = getattr(result, _BAD_RECORDS, None)
+        if bad is not None:
+            _ = (
+                bad
+                | f"{label}/bad_records/Json" >> beam.Map(lambda r: json.dumps(r.to_dict()))
+                | f"{label}/bad_records/Write"
+                >> beam.io.WriteToText(
+                    FileSystems.join(folder, "bad_records"), file_name_suffix=".jsonl"
+                )
+            )
+    elif isinstance(step, TransformStep):
+        rows(result, "rows")
+    elif isinstance(step, ProfileStep):
+        one(result, "profile.json", _profile_json)
+    elif isinstance(step, ValidateStep):
+        one(result["report"], "report.json", _report_json)
+        rows(result["valid"], "rows")
+        rows(result["invalid"], "invalid")
+    elif isinstance(step, InferStep | CompareStep):
+        rows(result, "predictions")
+        errors = extra_outputs(result).get("errors")
+        if errors is not None:
+            rows(errors, "errors")
