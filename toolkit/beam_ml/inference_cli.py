@@ -1,0 +1,117 @@
+"""``beam-ml infer``: preview RunInference on a sample of a dataset, from a shell.
+
+    beam-ml infer penguins.csv --model sklearn:model.pkl --features bill_length_mm,bill_depth_mm
+    beam-ml infer data.parquet --model pytorch:mlp.pt --model-class mypkg.nets:MLP \\
+        --model-params '{"width": 64}' --device gpu --require-gpu
+    beam-ml infer data.csv --model sklearn:a.pkl --model-b sklearn:b.pkl --split 0.5
+
+It is a ``_add_NAME`` / ``_run_NAME`` pair like the other subcommands of
+:mod:`beam_ml.cli` (registered there as ``"infer": (add_infer_parser, run_infer)``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from beam_ml.errors import BeamMLError
+
+
+def add_infer_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "infer",
+        help="preview RunInference on a sample: predictions, failed rows, device, metrics",
+        description="Run Beam's RunInference on DirectRunner over a bounded sample of PATH "
+        "(the first N rows, or a uniform sample with --random) and print what ran where. "
+        "Unknown --options go to Beam as pipeline options.",
+    )
+    parser.add_argument("path", metavar="PATH", help="data: CSV, Parquet or JSON Lines")
+    parser.add_argument(
+        "--model", required=True, metavar="KIND:PATH",
+        help="sklearn:PATH, pytorch:PATH (with --model-class), torchscript:PATH, "
+        "custom:pkg.mod:handler",
+    )  # fmt: skip
+    parser.add_argument("--model-b", metavar="KIND:PATH", help="a second model: A/B comparison")
+    parser.add_argument("--split", type=float, help="with --model-b: share of rows sent to A")
+    parser.add_argument("--features", metavar="A,B", help="feature columns, in model order")
+    parser.add_argument("--key", help="a key column carried through to join predictions back")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "gpu"))
+    parser.add_argument("--require-gpu", action="store_true", help="fail instead of using CPU")
+    parser.add_argument("--sample", type=int, default=1000, metavar="N", help="rows (1000)")
+    parser.add_argument("--random", action="store_true", help="a uniform sample, not the head")
+    parser.add_argument("--seed", type=int, default=0, help="seed of --random")
+    parser.add_argument("--method", choices=("predict", "predict_proba"), help="scikit-learn")
+    parser.add_argument("--model-class", metavar="PKG.MOD:CLASS", help="PyTorch state dict")
+    parser.add_argument("--model-params", metavar="JSON", help="PyTorch constructor params")
+    parser.add_argument("--classes", metavar="A,B", help="labels of a PyTorch model's outputs")
+    parser.add_argument("--preprocess", metavar="PKG.MOD:FN", help="DataFrame -> DataFrame")
+    parser.add_argument("--postprocess", metavar="PKG.MOD:FN", help="DataFrame -> DataFrame")
+    parser.add_argument("--csv", metavar="OUT", help="write the predictions as CSV")
+    parser.add_argument("--json", metavar="OUT", help="write the whole preview as JSON")
+    parser.add_argument("--html", metavar="OUT", help="write the preview as an HTML page")
+    parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    return parser
+
+
+def _spec(text: str, args: argparse.Namespace) -> Any:
+    from beam_ml.model_specs import parse_model_spec
+
+    options: dict[str, Any] = {"features": args.features, "key": args.key}
+    for name in ("method", "model_class", "model_params", "preprocess", "postprocess"):
+        options[name] = getattr(args, name)
+    if args.classes:
+        options["classes"] = [c.strip() for c in args.classes.split(",")]
+    return parse_model_spec(text, **options)
+
+
+def run_infer(args: argparse.Namespace, beam_args: list[str]) -> int:
+    from beam_ml.inference import compare_models, preview_inference
+
+    common: dict[str, Any] = {
+        "sample": args.sample,
+        "device": args.device,
+        "require_gpu": args.require_gpu,
+        "how": "random" if args.random else "head",
+        "seed": args.seed,
+        "options": ["--runner=DirectRunner", *beam_args] if beam_args else None,
+    }
+    if args.split is not None and not args.model_b:
+        raise BeamMLError.expected("--model-b with --split", "only --model", "add --model-b")
+    if args.model_b:
+        result: Any = compare_models(
+            args.path, _spec(args.model, args), _spec(args.model_b, args), split=args.split,
+            key=args.key, **common,
+        )  # fmt: skip
+    else:
+        result = preview_inference(args.path, _spec(args.model, args), key=args.key, **common)
+    if args.csv:
+        result.predictions.to_csv(args.csv)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as handle:
+            handle.write(result.to_json())
+    if args.html:
+        html = result._repr_mimebundle_()["text/html"]
+        with open(args.html, "w", encoding="utf-8") as handle:
+            handle.write(f"<!doctype html><meta charset='utf-8'><title>beam-ml infer</title>{html}")
+    if not args.quiet:
+        print(result._repr_mimebundle_()["text/plain"])
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``beam-ml infer`` on its own (what :mod:`beam_ml.cli` runs once registered)."""
+    parser = argparse.ArgumentParser(prog="beam-ml")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    add_infer_parser(subparsers)
+    args, beam_args = parser.parse_known_args(argv)
+    try:
+        return run_infer(args, beam_args)
+    except BeamMLError as error:
+        print(f"beam-ml infer: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
