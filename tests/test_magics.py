@@ -280,3 +280,18 @@ def test_notebook_runs_under_nbclient_with_widgets_and_static_html(penguins: str
     assert error.count("\n") == 1 and "beam_ml/" not in error
     scripts = [o for c in outputs for o in c if "application/javascript" in o.get("data", {})]
     assert not scripts  # Interactive Beam's jQuery loader is kept out of the notebook
+
+
+def test_export_writes_the_recorded_steps_as_a_pipeline_module(
+    ip: Any, penguins: str, tmp_path
+) -> None:
+    line(ip, f"read penguins {penguins}")
+    body = "df = df[df.island != 'Dream  -v']\n"
+    cell(ip, "transform kept --from penguins", body)
+    target = tmp_path / "pipeline.py"
+    out = line(ip, f"export '{target}'")
+    code = target.read_text()
+    assert "def build_pipeline" in code and "get_ipython" not in code
+    assert "Dream  -v" in code  # the body, spaces and all
+    assert "pipeline.py" in out.stdout
+    assert "a module path ending in .py" in usage_error(ip, f"export '{tmp_path / 'x.txt'}'")

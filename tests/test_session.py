@@ -214,3 +214,36 @@ def test_steps_table_escapes_bodies_and_keeps_their_spaces(penguins: str) -> Non
     bundle = s._repr_mimebundle_()
     assert "a  b" in bundle["text/plain"]
     assert "<b>" not in bundle["text/html"] and "&lt;b&gt;" in bundle["text/html"]
+
+
+def test_infer_preview_predicts_what_the_step_transform_does(
+    penguins: str, model_path: str
+) -> None:
+    import apache_beam as beam
+    from beam_ml.runner import run_and_collect
+
+    s = Session(default_sample=50)
+    s.read("penguins", penguins)
+    s.transform("clean", "penguins", "df = df.dropna()")
+    preview = s.infer("clean", f"sklearn:{model_path}", features=FEATURES, device="cpu")
+    step = s.get("clean_infer")
+    sample = s.result("clean")
+    out = run_and_collect(
+        lambda p: step.apply(p, {"clean": p | beam.Create([sample], reshuffle=False)})
+    )
+    applied = pd.concat(out).sort_index()
+    pd.testing.assert_series_equal(
+        preview.predictions["prediction"].sort_index(), applied["prediction"], check_names=False
+    )
+
+
+def test_engine_modules_do_not_import_ipython_or_widgets() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, beam_ml.session, beam_ml.widgets\n"
+        "print(sorted(m for m in ('IPython', 'ipywidgets', 'torch') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
