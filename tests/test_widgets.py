@@ -192,3 +192,16 @@ def test_frame_preview_is_static_and_escaped() -> None:
     assert WIDGET_MIME not in bundle
     assert "<b>col" not in bundle["text/html"] and "&lt;i&gt;v" in bundle["text/html"]
     assert bundle["text/plain"].startswith("t: 1 rows x 1 columns")
+
+
+def test_progress_view_counts_elapsed_time_up_while_a_stage_runs() -> None:
+    import time
+
+    view = ProgressView(tick=0.01)
+    label = view.widget
+    view.update(Progress("p_profile", "profile", "started", 344, 0.0))
+    time.sleep(0.25)
+    live = float(label.value.rsplit("·", 1)[1].split()[0])
+    assert live >= 0.1 and view._ticker is not None and view._ticker.is_alive()
+    view.update(Progress("p_profile", "profile", "done", 344, 0.3))
+    assert view._ticker is None and "0.3 s" in label.value
