@@ -224,6 +224,8 @@ def test_when_require_gpu_without_cuda_then_error_before_reading(penguins, model
     spec = SklearnModel(path=str(models["folder"] / "lr.pkl"), features=FEATURES)
     with pytest.raises(BeamMLError, match="usable CUDA GPU"):
         preview_inference(path, spec, require_gpu=True, device_probe=_no_gpu)
+    with pytest.raises(BeamMLError, match="a sklearn model, which runs on cpu"):
+        preview_inference(path, spec, require_gpu=True, device_probe=lambda: True)
 
 
 def test_inference_columns_flatten_probabilities_and_outputs():
@@ -292,7 +294,14 @@ def test_keyed_predictions_join_back_to_their_rows(models):
     data["penguin_id"] = [f"p{i:03d}" for i in range(len(data))]
     data = data.sample(frac=1.0, random_state=3)  # the key, not the order, joins
     spec = SklearnModel(path=str(models["folder"] / "rf.joblib"), features=FEATURES)
-    preview = preview_inference(data, spec, sample=120, key="penguin_id", device="cpu")
+    # CUDA "available", but scikit-learn cannot use it: the result says so.
+    preview = preview_inference(
+        data, spec, sample=120, key="penguin_id", device="gpu", device_probe=lambda: True
+    )
+    assert (preview.device, preview.device_reason) == (
+        "cpu",
+        "asked gpu; scikit-learn models run on cpu; ran on cpu",
+    )
     assert preview.models["model"]["key"] == "penguin_id"
     joined = preview.predictions.set_index("penguin_id")
     truth = data.set_index("penguin_id")
@@ -324,7 +333,13 @@ def test_torchscript_and_custom_handler_previews(models):
     script = parse_model_spec(
         f"torchscript:{models['folder'] / 'mlp_script.pt'}", features=",".join(FEATURES)
     )
-    preview = preview_inference(data, script, sample=50, device="cpu")
+    # The probe says CUDA works, so Beam gets exactly 'GPU'; on this machine Beam
+    # then loads the model on cpu with only a log line, and the preview says so.
+    preview = preview_inference(data, script, sample=50, device="gpu", device_probe=lambda: True)
+    assert preview.device == "cpu"
+    assert preview.device_reason == (
+        "asked gpu; CUDA reported available but Beam loaded the model on cpu; ran on cpu"
+    )
     with torch.no_grad():
         logits = models["mlp"](torch.tensor(data[FEATURES].to_numpy(dtype=np.float32))).numpy()
     assert list(preview.predictions["prediction"]) == list(logits.argmax(1))

@@ -23,7 +23,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import apache_beam as beam
@@ -33,6 +33,7 @@ import pandas as pd
 from beam_ml.device import DeviceChoice, Probe, resolve_device
 from beam_ml.errors import BeamMLError, check_choice, check_positive_int, one_line
 from beam_ml.model_specs import (
+    DEVICE_NAMESPACE,
     CustomModel,
     FrameModelHandler,
     ModelSpec,
@@ -404,13 +405,8 @@ def _batches(frame: pd.DataFrame, batch_rows: int) -> list[pd.DataFrame]:
 
 def _spec(model: Any, features: Any, key: Any) -> ModelSpec:
     if isinstance(model, SklearnModel | PytorchModel | CustomModel):
-        spec = model
-        if features is not None or key is not None:
-            from dataclasses import replace
-
-            changes = {k: v for k, v in (("features", features), ("key", key)) if v is not None}
-            spec = replace(spec, **changes) if not isinstance(spec, CustomModel) else spec
-        return spec
+        changes = {k: v for k, v in (("features", features), ("key", key)) if v is not None}
+        return replace(model, **changes) if changes else model
     return parse_model_spec(str(model), features=features, key=key)
 
 
@@ -519,14 +515,6 @@ class InferencePreview:
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), default=str)
 
-    def summary(self) -> str:
-        lines = [
-            f"RunInference preview ({self.kind}): {len(self.predictions)} of "
-            f"{self.sample_rows} rows predicted, {len(self.errors)} failed",
-            f"device: {self.device} ({self.device_reason})",
-        ]
-        return "\n".join(lines)
-
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         from beam_ml.inference_view import render_html, render_text
 
@@ -560,10 +548,53 @@ def _prepare(
     device: str,
     require_gpu: bool,
     device_probe: Probe | None,
+    specs: list[ModelSpec],
 ) -> tuple[pd.DataFrame, DeviceChoice]:
     choice = resolve_device(device, require_gpu=require_gpu, probe=device_probe)
+    cpu_only = [s.kind for s in specs if not s.uses_device]
+    if cpu_only and len(cpu_only) == len(specs) and choice.device == "gpu":
+        if require_gpu:
+            raise BeamMLError.expected(
+                "a model that can run on a GPU (require_gpu is set)",
+                f"a {cpu_only[0]} model, which runs on cpu",
+                "use a PyTorch model or drop require_gpu",
+            )
+        choice = DeviceChoice(
+            choice.requested,
+            "cpu",
+            f"asked {choice.requested}; scikit-learn models run on cpu; ran on cpu",
+        )
     frame = _read_sample(source, sample, how, seed)
     return frame, choice
+
+
+def ran_on(choice: DeviceChoice, metrics: Any) -> DeviceChoice:
+    """The device that really ran, from the batches the handlers counted.
+
+    Beam 2.77 silently loads a 'GPU' model on CPU when CUDA is unusable on the
+    worker; this turns that into a visible reason instead of a log line.
+    """
+    from apache_beam.metrics.metric import MetricsFilter
+
+    if choice.device != "gpu":
+        return choice
+    found = metrics.query(MetricsFilter().with_namespace(DEVICE_NAMESPACE))["counters"]
+    counts: dict[str, int] = {}
+    for r in found:
+        counts[r.key.metric.name] = counts.get(r.key.metric.name, 0) + int(_metric_value(r))
+    on_cpu, on_gpu = counts.get("batches_on_cpu", 0), counts.get("batches_on_gpu", 0)
+    if on_cpu and not on_gpu:
+        return DeviceChoice(
+            choice.requested,
+            "cpu",
+            f"asked {choice.requested}; CUDA reported available but Beam loaded the model "
+            "on cpu; ran on cpu",
+        )
+    if on_cpu and on_gpu:
+        return DeviceChoice(
+            choice.requested, "gpu", f"{choice.reason} ({on_cpu} batches fell back to cpu)"
+        )
+    return choice
 
 
 def preview_inference(
@@ -593,7 +624,7 @@ def preview_inference(
 
     spec = _spec(model, features, key)
     check_positive_int("batch_rows", batch_rows)
-    frame, choice = _prepare(source, sample, how, seed, device, require_gpu, device_probe)
+    frame, choice = _prepare(source, sample, how, seed, device, require_gpu, device_probe, [spec])
     spec.check(frame.columns)
     namespace = "BeamML_preview"
 
@@ -609,6 +640,7 @@ def preview_inference(
         return {"predictions": preds, "errors": errors}
 
     out, metrics, seconds = _run(build, options)
+    choice = ran_on(choice, metrics)
     return InferencePreview(
         predictions=_join(frame, out["predictions"], spec.key, set()),
         device=choice.device,
@@ -670,7 +702,9 @@ def compare_models(
     spec_a, spec_b = _spec(model_a, features, key), _spec(model_b, features, key)
     if split is not None and not (isinstance(split, int | float) and 0 < split < 1):
         raise BeamMLError.expected("split between 0 and 1", repr(split), "e.g. split=0.5")
-    frame, choice = _prepare(source, sample, how, seed, device, require_gpu, device_probe)
+    frame, choice = _prepare(
+        source, sample, how, seed, device, require_gpu, device_probe, [spec_a, spec_b]
+    )
     spec_a.check(frame.columns)
     spec_b.check(frame.columns)
 
@@ -698,6 +732,7 @@ def compare_models(
         return outs
 
     out, metrics, seconds = _run(build, options)
+    choice = ran_on(choice, metrics)
     key_col = spec_a.key
     errors = []
     for name in ("a", "b"):
@@ -783,7 +818,9 @@ def cascade(
     spec_a = _spec(model_a, features, key)
     spec_b = _spec(model_b, None, None)
     fn = _call(between, "between function")
-    frame, choice = _prepare(source, sample, how, seed, device, require_gpu, device_probe)
+    frame, choice = _prepare(
+        source, sample, how, seed, device, require_gpu, device_probe, [spec_a, spec_b]
+    )
     spec_a.check(frame.columns)
     spec_b.check()
 
@@ -811,6 +848,7 @@ def cascade(
         return outs
 
     out, metrics, seconds = _run(build, options)
+    choice = ran_on(choice, metrics)
     preds = _by_position(out["predictions"])
     predictions = preds.copy()
     if len(preds) and preds.index.max() < len(frame):

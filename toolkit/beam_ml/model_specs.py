@@ -177,6 +177,22 @@ def inference_columns(
 # --------------------------------------------------------------------------- the handler
 
 
+DEVICE_NAMESPACE = "BeamML_device"
+
+
+def model_device(model: Any) -> str | None:
+    """'gpu' or 'cpu' for a torch module (where its weights are), else None."""
+    parameters = getattr(model, "parameters", None)
+    if parameters is None or not callable(parameters):
+        return None
+    try:
+        first = next(iter(parameters()))
+    except (StopIteration, TypeError):
+        return None
+    kind = getattr(getattr(first, "device", None), "type", None)
+    return None if kind is None else ("gpu" if kind == "cuda" else "cpu")
+
+
 class FrameModelHandler(ModelHandler):
     """A Beam ModelHandler whose example is one pandas batch of rows.
 
@@ -226,6 +242,7 @@ class FrameModelHandler(ModelHandler):
     def run_inference(
         self, batch: pd.DataFrame, model: Any, inference_args: dict[str, Any] | None = None
     ) -> list[pd.DataFrame]:
+        self._count_device(model)
         features = self.spec.feature_columns(batch, model)
         columns = self.spec.infer(self.base, model, batch, features, inference_args)
         # One DataFrame constructor per batch: adding columns one by one costs
@@ -239,6 +256,19 @@ class FrameModelHandler(ModelHandler):
             out = pd.DataFrame(named, index=batch.index)
         out.attrs = dict(batch.attrs)
         return [out]
+
+    def _count_device(self, model: Any) -> None:
+        # Beam 2.77 moves a model from 'GPU' to CPU with only a log line when
+        # CUDA is unusable on the worker; count where batches really ran so the
+        # preview can say so (see ran_on()).
+        if not hasattr(self, "_device_counter"):
+            from apache_beam.metrics.metric import Metrics
+
+            where = model_device(model) or ("gpu" if self.device == "GPU" else "cpu")
+            if not self.spec.uses_device:
+                where = "cpu"
+            self._device_counter = Metrics.counter(DEVICE_NAMESPACE, f"batches_on_{where}")
+        self._device_counter.inc()
 
     def get_num_bytes(self, batch: pd.DataFrame) -> int:
         # Fixed-width size from the dtypes: memory_usage() costs ~6x more per batch.
@@ -311,6 +341,8 @@ class _Spec:
     """Fields every spec has: which columns feed the model and what runs around it."""
 
     kind: ClassVar[str] = ""
+    # Whether the model can run on a GPU at all (scikit-learn cannot).
+    uses_device: ClassVar[bool] = True
     if TYPE_CHECKING:  # fields every subclass declares (in its own order)
         features: Sequence[str] | None
         key: str | None
@@ -419,6 +451,7 @@ class SklearnModel(_Spec):
     """
 
     kind: ClassVar[str] = "sklearn"
+    uses_device: ClassVar[bool] = False
     path: str = ""
     features: Sequence[str] | None = None
     method: str = "predict"
