@@ -21,6 +21,7 @@ from beam_ml.rules import (
     LInfDistance,
     Mean,
     NotNull,
+    Outliers,
     Quantile,
     Range,
     Regex,
@@ -520,3 +521,64 @@ def test_every_row_lands_in_exactly_one_output_whatever_the_values(frame, low):
     assert len(valid) + len(invalid) == len(frame)
     assert sorted([*valid.index, *invalid["_line"]]) == list(frame.index)
     assert all(errors for errors in invalid["_errors"])
+
+
+# ------------------------------------------------------------------ against exact pandas
+
+
+@pytest.fixture(scope="module")
+def flight_halves():
+    df = pd.read_csv(bml.datasets.load("flights"))
+    return _halves(df[df["month"] <= 2].reset_index(drop=True), seed=4)
+
+
+def test_when_the_reference_lists_only_its_top_values_then_drift_uses_an_other_bucket(
+    flight_halves,
+):
+    from beam_ml.profile import ProfileOptions
+
+    ref, new = flight_halves
+    options = ProfileOptions(top_k=5)
+    rules = infer_rules(Profile.from_frame(ref, options))
+    dest = next(r for r in rules if r.id == "linf_distance:dest")
+    assert len(dest.reference) == 5  # type: ignore[attr-defined]
+    assert not any(r.id == "allowed_values:dest" for r in rules)  # the list is incomplete
+    # as in validate(): the new data's profile lists up to 1000 values
+    listing = ProfileOptions(top_k=1000)
+    clean = evaluate_profile(Profile.from_frame(new, listing), rules)
+    assert [c.id for c in clean if not c.passed] == []
+    shifted = new.copy()
+    shifted.loc[shifted.sample(frac=0.3, random_state=0).index, "dest"] = "XXX"
+    checks = evaluate_profile(Profile.from_frame(shifted, listing), rules)
+    linf = next(c for c in checks if c.id == "linf_distance:dest")
+    # "XXX" is not listed: its reference share was at most the smallest listed one
+    floor = min(dest.reference.values())  # type: ignore[attr-defined]
+    assert not linf.passed and linf.observed == pytest.approx(0.3 - floor, abs=0.02)
+
+
+def test_dataset_checks_match_exact_pandas_within_the_sketch_bounds(flight_halves):
+    _, new = flight_halves
+    p = Profile.from_frame(new)
+    rules = RuleSet(
+        (
+            Completeness("dep_delay", max_null_share=1.0),
+            Mean("dep_delay", min=-100.0, max=100.0),
+            Outliers("dep_delay", max_share=1.0, method="zscore", fence=3.0),
+            Outliers("dep_delay", max_share=1.0, method="iqr", fence=1.5),
+            Quantile("air_time", q=0.9, min=0.0, max=1000.0),
+        )
+    )
+    checks = {c.id: c for c in evaluate_profile(p, rules)}
+    x = new["dep_delay"].dropna()
+    eps = p.error_bounds["kll_rank"]
+    assert checks["completeness:dep_delay"].observed == pytest.approx(
+        new["dep_delay"].isna().mean()
+    )
+    assert checks["mean:dep_delay"].observed == pytest.approx(x.mean(), rel=1e-9)
+    z = ((x - x.mean()) / x.std()).abs() > 3
+    assert checks["outliers:dep_delay:zscore"].observed == pytest.approx(z.mean(), abs=2 * eps)
+    q1, q3 = x.quantile(0.25), x.quantile(0.75)
+    iqr = (x < q1 - 1.5 * (q3 - q1)) | (x > q3 + 1.5 * (q3 - q1))
+    assert checks["outliers:dep_delay:iqr"].observed == pytest.approx(iqr.mean(), abs=4 * eps)
+    rank = (new["air_time"].dropna() <= checks["quantile:air_time@0.9"].observed).mean()
+    assert rank == pytest.approx(0.9, abs=eps + 0.01)

@@ -479,9 +479,8 @@ class _View:
         listed = c.get("values") or c.get("top") or []
         pairs = [(v, int(n)) for v, n in listed]
         count = int(c.get("count") or 0)
-        if c.get("values") is not None or (
-            pairs and sum(n for _, n in pairs) == count and len(pairs) >= _distinct(c)
-        ):
+        exact = int(c.get("top_error") or 0) == 0
+        if c.get("values") is not None or (pairs and exact and sum(n for _, n in pairs) == count):
             return pairs
         return None
 
@@ -1041,14 +1040,47 @@ def _check_drift(rule: JSDivergence | LInfDistance | PSI, view: _View, ref: _Vie
             shares = ref.shares(name)
         expected = {_key(k): float(v) for k, v in shares.items()}
         now = view.shares(name)
-        keys = sorted(set(expected) | set(now), key=str)
-        a = [expected.get(k, 0.0) for k in keys]
-        b = [now.get(k, 0.0) for k in keys]
-        if isinstance(rule, PSI):
-            value = psi(a, b)
-        else:
-            value = max((abs(x - y) for x, y in zip(a, b, strict=True)), default=0.0)
+        value = psi_categorical(expected, now) if isinstance(rule, PSI) else linf(expected, now)
     return _check(rule, value <= rule.threshold, value, {"threshold": rule.threshold})
+
+
+def _floor(shares: dict[Any, float]) -> float:
+    """The most an unlisted value can hold: 0 for a complete list, else the smallest listed."""
+    if not shares or 1.0 - sum(shares.values()) <= 1e-6:
+        return 0.0
+    return min(shares.values())
+
+
+def linf(expected: dict[Any, float], actual: dict[Any, float]) -> float:
+    """L-infinity distance of two value-share maps, either possibly a top-k list.
+
+    A value one side does not list holds at most that side's smallest listed
+    share, so the result is a lower bound of the true distance (exact when both
+    lists are complete).
+
+    >>> linf({"a": 0.5, "b": 0.5}, {"a": 0.5, "b": 0.3, "c": 0.2})
+    0.2
+    """
+    floor_e, floor_a = _floor(expected), _floor(actual)
+    gaps = [0.0]
+    for key in set(expected) | set(actual):
+        if key in expected and key in actual:
+            gaps.append(abs(expected[key] - actual[key]))
+        elif key in expected:
+            gaps.append(expected[key] - floor_a)
+        else:
+            gaps.append(actual[key] - floor_e)
+    return max(0.0, round(max(gaps), 12))
+
+
+def psi_categorical(expected: dict[Any, float], actual: dict[Any, float]) -> float:
+    """PSI over the values both sides list, plus one bucket for all the rest."""
+    common = sorted(set(expected) & set(actual), key=str)
+    a = [expected[k] for k in common]
+    b = [actual[k] for k in common]
+    a.append(max(0.0, 1.0 - sum(a)))
+    b.append(max(0.0, 1.0 - sum(b)))
+    return psi(a, b)
 
 
 def _no_reference(rule: Rule) -> Check:
