@@ -417,26 +417,28 @@ def _counts_between(kll: Any, edges: list[float], n: int) -> list[int]:
 
 
 def _entropy(top: list[tuple[Any, int]], count: int, distinct: int) -> tuple[float | None, int]:
-    """Shannon entropy in bits; values outside ``top`` share the rest evenly."""
+    """Shannon entropy in bits, and the number of values it spans.
+
+    Values outside ``top`` (the sketch kept only the frequent ones) are taken to
+    share the rest of the count evenly.
+    """
     if count <= 0:
         return None, 0
-    counts = [c for _, c in top]
-    rest = max(count - sum(counts), 0)
-    others = max(distinct - len(counts), 1 if rest else 0)
-    probs = [c / count for c in counts if c > 0]
+    counts = np.array([c for _, c in top if c > 0], dtype=np.float64)
+    probs = counts / count
+    h = float(-(probs * np.log2(probs)).sum())
+    rest = max(count - float(counts.sum()), 0.0)
+    others = max(distinct - len(counts), 1) if rest else 0
     if rest:
-        probs += [rest / count / others] * min(others, 1_000_000)
-    k = len(counts) + (others if rest else 0)
-    h = -sum(p * math.log2(p) for p in probs if p > 0)
-    if rest and others > 1_000_000:
-        h += -(others - 1_000_000) * (rest / count / others) * math.log2(rest / count / others)
-    return h, k
+        share = rest / count
+        h += -share * math.log2(share / others)
+    return h, len(counts) + others
 
 
 def _finalise_column(
     name: str, acc: ColumnAccumulator, rows: int, options: ProfileOptions
 ) -> ColumnProfile:
-    hll = acc.hll
+    hll = acc.hll.sketch()
     if hll.is_empty():
         distinct, bounds = 0, (0, 0)
     else:
@@ -545,9 +547,10 @@ def _finalise(acc: DatasetAccumulator) -> Profile:
         name: _finalise_column(name, col, acc.rows, options) for name, col in acc.columns.items()
     }
     duplicates, dup_bounds = 0, (0, 0)
-    if acc.rows and not acc.row_hll.is_empty():
+    row_hll = acc.row_hll.sketch()
+    if acc.rows and not row_hll.is_empty():
         # rows minus distinct rows; the bounds come from the HLL's bounds
-        hll = acc.row_hll
+        hll = row_hll
         duplicates = max(0, acc.rows - round(hll.get_estimate()))
         dup_bounds = (
             max(0, acc.rows - math.ceil(hll.get_upper_bound(HLL_STD_DEVS))),
