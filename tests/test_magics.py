@@ -295,3 +295,22 @@ def test_export_writes_the_recorded_steps_as_a_pipeline_module(
     assert "Dream  -v" in code  # the body, spaces and all
     assert "pipeline.py" in out.stdout
     assert "a module path ending in .py" in usage_error(ip, f"export '{tmp_path / 'x.txt'}'")
+
+
+class _BrokenSession(Session):
+    """A session whose previews hit an error nobody foresaw (not a BeamMLError)."""
+
+    def add(self, step: Any, sample: int | None = None) -> Any:
+        raise RuntimeError("disk on fire\nsecond line")
+
+
+def test_unforeseen_errors_are_still_one_line_with_a_way_to_the_traceback(
+    ip: Any, penguins: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ip.magics_manager.registry["BeamML"].session = _BrokenSession(default_sample=10)
+    message = usage_error(ip, f"read penguins {penguins}")
+    assert message.startswith("%beam_ml read failed: RuntimeError: disk on fire")
+    assert "BEAM_ML_VERBOSE" in message
+    monkeypatch.setenv("BEAM_ML_VERBOSE", "1")
+    with pytest.raises(RuntimeError), capture_output():
+        ip.run_line_magic("beam_ml", f"read penguins {penguins}")

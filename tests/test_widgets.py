@@ -41,6 +41,18 @@ def model(tmp_path_factory: pytest.TempPathFactory, penguins: str) -> str:
     return f"sklearn:{path}"
 
 
+@pytest.fixture(scope="module")
+def torch_model(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A tiny TorchScript model (2 features -> 3 scores): a model that can use a GPU."""
+    import torch
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+    path = tmp_path_factory.mktemp("models") / "net.pt"
+    torch.jit.save(torch.jit.script(net), str(path))
+    return f"torchscript:{path}"
+
+
 def infer_session(penguins: str, model: str, cuda: bool) -> Session:
     s = Session(default_sample=60, device_probe=lambda: cuda)
     s.read("penguins", penguins)
@@ -49,14 +61,18 @@ def infer_session(penguins: str, model: str, cuda: bool) -> Session:
     return s
 
 
-def test_device_toggle_reruns_the_step_on_the_gpu_branch(penguins: str, model: str) -> None:
-    s = infer_session(penguins, model, cuda=True)
+def test_device_toggle_reruns_the_step_on_the_gpu_branch(penguins: str, torch_model: str) -> None:
+    # The injected probe says CUDA works: Beam's PyTorch handler is handed exactly
+    # 'GPU'; on this CPU machine Beam then loads the model on cpu, and the
+    # preview says so instead of hiding it in a log line.
+    s = infer_session(penguins, torch_model, cuda=True)
     view = InferenceView(s, "clean_infer")
     box = view.widget
     assert isinstance(box, ipywidgets.VBox)
     assert isinstance(view.device_toggle, ipywidgets.ToggleButtons)
     assert [label for label, _ in view.device_toggle.options] == ["Auto", "CPU", "GPU"]
-    assert view.result.device == "gpu"  # auto, with CUDA usable
+    gpu_branch = "CUDA reported available but Beam loaded the model on cpu"
+    assert view.result.device_reason == f"asked auto; {gpu_branch}; ran on cpu"
 
     view.device_toggle.value = "cpu"  # what a click does
     assert s.get("clean_infer").device == "cpu"
@@ -64,18 +80,29 @@ def test_device_toggle_reruns_the_step_on_the_gpu_branch(penguins: str, model: s
     assert "asked cpu; ran on cpu" in view.status.value
 
     view.device_toggle.value = "gpu"
-    assert view.result.device == "gpu"
-    assert "asked gpu; CUDA available; ran on gpu" in view.output.value
+    assert s.get("clean_infer").device == "gpu"
+    assert view.result.device_reason == f"asked gpu; {gpu_branch}; ran on cpu"
+    assert gpu_branch in view.output.value
+    assert len(view.result.predictions) == len(s.result("clean"))
     assert [e.stage for e in view.progress.events][-2:] == ["started", "done"]
 
 
-def test_when_gpu_absent_then_toggle_to_gpu_falls_back_to_cpu(penguins: str, model: str) -> None:
-    s = infer_session(penguins, model, cuda=False)
+def test_when_gpu_absent_then_toggle_to_gpu_falls_back_to_cpu(
+    penguins: str, torch_model: str
+) -> None:
+    s = infer_session(penguins, torch_model, cuda=False)
     view = InferenceView(s, "clean_infer")
     view.widget.children[0].children[0].value = "gpu"  # the device toggle, found as a user would
     assert view.result.device == "cpu"
     assert view.result.device_reason == "asked gpu; CUDA not available; ran on cpu"
     assert "CUDA not available" in view.status.value
+
+
+def test_scikit_learn_says_it_runs_on_cpu_whatever_the_toggle(penguins: str, model: str) -> None:
+    s = infer_session(penguins, model, cuda=True)
+    view = InferenceView(s, "clean_infer")
+    view.set_device("gpu")
+    assert view.result.device_reason == "asked gpu; scikit-learn models run on cpu; ran on cpu"
 
 
 def test_sample_control_reruns_on_that_many_rows(penguins: str, model: str) -> None:
@@ -205,3 +232,26 @@ def test_progress_view_counts_elapsed_time_up_while_a_stage_runs() -> None:
     assert live >= 0.1 and view._ticker is not None and view._ticker.is_alive()
     view.update(Progress("p_profile", "profile", "done", 344, 0.3))
     assert view._ticker is None and "0.3 s" in label.value
+
+
+def test_rerun_button_picks_up_a_retrained_model(penguins: str, model: str, tmp_path) -> None:
+    import os
+    import shutil
+
+    from sklearn.dummy import DummyClassifier
+
+    path = tmp_path / "model.pkl"
+    shutil.copyfile(model.split(":", 1)[1], path)
+    s = infer_session(penguins, f"sklearn:{path}", cuda=False)
+    view = InferenceView(s, "clean_infer")
+    view.widget  # noqa: B018
+    before = view.result
+    view.rerun_button.click()
+    assert view.result is before  # unchanged: the cached preview
+    frame = s.result("clean")
+    retrained = DummyClassifier(strategy="constant", constant="retrained")
+    retrained.fit(frame[FEATURES], ["retrained"] * len(frame))
+    path.write_bytes(pickle.dumps(retrained))
+    os.utime(path, ns=(1, 1))
+    view.rerun_button.click()
+    assert set(view.result.predictions["prediction"]) == {"retrained"}

@@ -28,6 +28,7 @@ from __future__ import annotations
 import importlib
 import keyword
 import logging
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -102,6 +103,17 @@ class BeamML(Magics):
                 self._record(form)
         except BeamMLError as error:
             raise _usage(f"%beam_ml {form.form}: {error}") from None
+        except UsageError:
+            raise
+        except Exception as error:
+            # Not a mistake we foresaw: still one line, the traceback on request.
+            if os.environ.get("BEAM_ML_VERBOSE"):
+                raise
+            first = (str(error).strip().splitlines() or [""])[0]
+            raise _usage(
+                f"%beam_ml {form.form} failed: {type(error).__name__}: {first} "
+                "(set BEAM_ML_VERBOSE=1 for the traceback)"
+            ) from None
 
     def _record(self, form: Form) -> None:
         out = getattr(form.options, "out", None)

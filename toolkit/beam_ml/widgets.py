@@ -266,6 +266,10 @@ class InferenceView(View):
         """Run the step on ``sample`` rows; return the new result."""
         return self._rerun(lambda: self.session.set_sample(self.name, int(sample)))
 
+    def rerun(self) -> Any:
+        """Run the step again with its settings (cached unless its model or data changed)."""
+        return self._rerun(lambda: self.session.run(self.name))
+
     def _rerun(self, action: Any) -> Any:
         unsubscribe = self.session.on_progress(self.progress.update)
         try:
@@ -308,9 +312,11 @@ class InferenceView(View):
         )
         self.status = w.HTML(value=self._status_html())
         self.output = w.HTML(value=_bundle(self.result).get("text/html", ""))
+        self.rerun_button = w.Button(description="Re-run", icon="refresh")
         self.device_toggle.observe(self._on_device, names="value")
         self.sample_box.observe(self._on_sample, names="value")
-        controls = w.HBox([self.device_toggle, self.sample_box])
+        self.rerun_button.on_click(lambda _button: self.rerun())
+        controls = w.HBox([self.device_toggle, self.sample_box, self.rerun_button])
         return w.VBox([controls, self.progress.widget, self.status, self.output])
 
     def _on_device(self, change: Any) -> None:
