@@ -49,7 +49,7 @@ ONE_OF_EACH = RuleSet(
         Quantile("mass", q=0.5, min=3800.0, max=4300.0),
         Outliers("mass", max_share=0.02, method="iqr", fence=1.5),
         RowCount(min=1, max=1000),
-        ClassBalance("species", min_share=0.1, max_imbalance_ratio=4.0),
+        ClassBalance("species", min_share=0.1, max_imbalance_ratio=4.0, classes=("a", "b")),
         JSDivergence("mass", threshold=0.1, edges=(1.0, 2.0, 3.0), reference=(0.25, 0.75)),
         LInfDistance("species", threshold=0.2, reference={"Adelie": 0.5, "Gentoo": 0.5}),
         PSI("mass", threshold=0.25, edges=(1.0, 2.0, 3.0), reference=(0.5, 0.5)),

@@ -582,3 +582,18 @@ def test_dataset_checks_match_exact_pandas_within_the_sketch_bounds(flight_halve
     assert checks["outliers:dep_delay:iqr"].observed == pytest.approx(iqr.mean(), abs=4 * eps)
     rank = (new["air_time"].dropna() <= checks["quantile:air_time@0.9"].observed).mean()
     assert rank == pytest.approx(0.9, abs=eps + 0.01)
+
+
+def test_when_a_class_disappears_then_class_balance_fails_and_a_new_rare_one_is_ignored():
+    df = pd.read_csv(bml.datasets.load("penguins"))
+    ref, new = _halves(df, seed=2)
+    rules = infer_rules(Profile.from_frame(ref))
+    balance = next(r for r in rules if r.id == "class_balance:species")
+    assert set(balance.classes) == {"Adelie", "Gentoo", "Chinstrap"}  # type: ignore[attr-defined]
+    gone = evaluate_profile(Profile.from_frame(new[new["species"] != "Chinstrap"]), rules)
+    check = next(c for c in gone if c.id == "class_balance:species")
+    assert not check.passed and check.observed["min_share"] == 0.0
+    one_more = new.copy()
+    one_more.loc[one_more.index[0], "species"] = "Emperor"
+    checks = evaluate_profile(Profile.from_frame(one_more), rules)
+    assert next(c for c in checks if c.id == "class_balance:species").passed

@@ -409,11 +409,16 @@ class RowCount(Rule):
 
 @dataclass(frozen=True)
 class ClassBalance(Rule):
-    """The rarest class has at least ``min_share``; most/rarest is at most the ratio."""
+    """The rarest class has at least ``min_share``; most/rarest is at most the ratio.
+
+    With ``classes``, only those count (one missing has share 0: the check fails);
+    a value outside them is the business of an ``allowed_values`` rule.
+    """
 
     column: str
     min_share: float | None = None
     max_imbalance_ratio: float | None = None
+    classes: tuple[Any, ...] | None = None
     kind: ClassVar[str] = "class_balance"
     doc: ClassVar[str] = "rarest class share and imbalance ratio"
 

@@ -691,15 +691,20 @@ def _infer_categorical(view: _View, name: str, c: dict[str, Any], count: int, n:
         rules.append(
             AllowedValues(name, tuple(v for v, _ in values), max_share=_ceil_sig(tolerated))
         )
-        if 2 <= len(values) <= 20:
-            counts = [k for _, k in values]
-            rarest = min(counts) / count
+        counts = [k for _, k in values]
+        # class balance only where the rarest class is seen often enough for its
+        # share to be stable between samples (a class of 2 rows halves by chance)
+        if 2 <= len(values) <= 20 and min(counts) >= 30:
+            rarest, commonest = min(counts) / count, max(counts) / count
+            low = min(rarest * 0.5, rarest - 4.0 * math.sqrt(rarest * (1 - rarest) / count))
+            high = commonest + 4.0 * math.sqrt(commonest * (1 - commonest) / count)
             ratio = max(counts) / min(counts)
             rules.append(
                 ClassBalance(
                     name,
-                    min_share=_floor_sig(max(0.0, rarest * 0.5)),
-                    max_imbalance_ratio=_ceil_sig(ratio * 2.0),
+                    min_share=_floor_sig(max(0.0, low)),
+                    max_imbalance_ratio=_ceil_sig(max(ratio * 2.0, high / max(low, 1e-12))),
+                    classes=tuple(v for v, _ in values),
                 )
             )
     shares = view.shares(name)
@@ -994,12 +999,16 @@ def _check_unique(
 def _check_balance(rule: ClassBalance, view: _View) -> Check:
     c = view.columns[rule.column]
     listed = c.get("values") or c.get("top") or []
-    counts = [int(k) for _, k in listed if int(k) > 0]
     count = int(c.get("count") or 0)
+    if rule.classes is not None:
+        seen = {_key(v): int(k) for v, k in listed}
+        counts = [seen.get(_key(v), 0) for v in rule.classes]
+    else:
+        counts = [int(k) for _, k in listed if int(k) > 0]
     if not counts or not count:
         return _check(rule, False, None, _expected(rule), message="no values")
     rarest = min(counts) / count
-    ratio = max(counts) / min(counts)
+    ratio = max(counts) / min(counts) if min(counts) else math.inf
     ok = (rule.min_share is None or rarest >= rule.min_share) and (
         rule.max_imbalance_ratio is None or ratio <= rule.max_imbalance_ratio
     )
