@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 from beam_ml import magics as bml_magics
 from beam_ml.session import Session
+from IPython import get_ipython
 from IPython.core.error import UsageError
-from IPython.testing.globalipapp import start_ipython
+from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 
@@ -24,9 +25,13 @@ def penguins() -> str:
 
 @pytest.fixture(scope="module")
 def shell() -> Any:
-    ip = start_ipython()
+    """A real IPython shell; cleared afterwards so that other test modules in this
+    process (Beam checks ``get_ipython()``) do not run as if inside IPython."""
+    ip = InteractiveShell.instance()
     ip.run_line_magic("load_ext", "beam_ml")
-    return ip
+    yield ip
+    InteractiveShell.clear_instance()
+    assert get_ipython() is None
 
 
 @pytest.fixture()
