@@ -255,3 +255,20 @@ def test_rerun_button_picks_up_a_retrained_model(penguins: str, model: str, tmp_
     os.utime(path, ns=(1, 1))
     view.rerun_button.click()
     assert set(view.result.predictions["prediction"]) == {"retrained"}
+
+
+def test_model_box_switches_the_model_and_a_bad_one_is_shown_not_raised(
+    penguins: str, model: str, torch_model: str
+) -> None:
+    s = infer_session(penguins, model, cuda=False)
+    view = InferenceView(s, "clean_infer")
+    view.widget  # noqa: B018
+    assert view.model_box.value == model
+    view.model_box.value = torch_model
+    assert s.get("clean_infer").model == torch_model
+    assert "output_0" in view.result.predictions.columns  # the torch model's raw scores
+    before = view.result
+    view.model_box.value = "sklearn:/no/such/model.pkl"
+    assert view.result is before and "does not exist" in (view.error or "")
+    assert s.get("clean_infer").model == torch_model  # the failing edit was not kept
+    assert view.model_box.value == torch_model

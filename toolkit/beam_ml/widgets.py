@@ -266,6 +266,26 @@ class InferenceView(View):
         """Run the step on ``sample`` rows; return the new result."""
         return self._rerun(lambda: self.session.set_sample(self.name, int(sample)))
 
+    @property
+    def model(self) -> str:
+        step = self.session.get(self.name)
+        return str(getattr(step, "model", None) or ", ".join(getattr(step, "models", ())))
+
+    def set_model(self, model: str) -> Any:
+        """Run an infer step with another model (``KIND:PATH``); return the new result."""
+        from dataclasses import replace
+
+        def change() -> Any:
+            step = self.session.get(self.name)
+            if not hasattr(step, "model"):
+                raise BeamMLError.expected(
+                    "an infer step to change its model", f"{step.kind} step {self.name!r}"
+                )
+            sample = self.session._samples.get(self.name)
+            return self.session.add(replace(step, model=str(model).strip()), sample=sample)
+
+        return self._rerun(change)
+
     def rerun(self) -> Any:
         """Run the step again with its settings (cached unless its model or data changed)."""
         return self._rerun(lambda: self.session.run(self.name))
@@ -313,11 +333,23 @@ class InferenceView(View):
         self.status = w.HTML(value=self._status_html())
         self.output = w.HTML(value=_bundle(self.result).get("text/html", ""))
         self.rerun_button = w.Button(description="Re-run", icon="refresh")
+        self.model_box = w.Text(
+            value=self.model,
+            description="Model",
+            continuous_update=False,  # re-run when the user is done typing
+            disabled=not hasattr(self.session.get(self.name), "model"),
+            layout=w.Layout(width="60%"),
+        )
         self.device_toggle.observe(self._on_device, names="value")
         self.sample_box.observe(self._on_sample, names="value")
+        self.model_box.observe(self._on_model, names="value")
         self.rerun_button.on_click(lambda _button: self.rerun())
         controls = w.HBox([self.device_toggle, self.sample_box, self.rerun_button])
-        return w.VBox([controls, self.progress.widget, self.status, self.output])
+        return w.VBox([controls, self.model_box, self.progress.widget, self.status, self.output])
+
+    def _on_model(self, change: Any) -> None:
+        if not self._syncing and change["new"].strip() != self.model:
+            self.set_model(change["new"])
 
     def _on_device(self, change: Any) -> None:
         if not self._syncing and change["new"] != self.device:
@@ -335,6 +367,7 @@ class InferenceView(View):
         try:
             self.device_toggle.value = self.device
             self.sample_box.value = self.sample
+            self.model_box.value = self.model
             self.status.value = self._status_html()
             self.output.value = _bundle(self.result).get("text/html", "")
         finally:
