@@ -17,6 +17,7 @@ from beam_ml import cli, datasets
 from beam_ml.errors import BeamMLError
 from beam_ml.export import check, export, render_module
 from beam_ml.steps import (
+    CompareStep,
     InferStep,
     ProfileStep,
     ReadStep,
@@ -28,6 +29,10 @@ from beam_ml.steps import (
 FEATURES = ("bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g")
 BODY = "df = df[df.body_mass_g > 4000]\ndf['ratio'] = df.bill_length_mm / df.bill_depth_mm"
 GOLDEN = Path(__file__).parent / "golden" / "export_pipeline.py"
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+MAGIC_NOTEBOOKS = sorted(
+    p for p in NOTEBOOKS.glob("*.ipynb") if "%beam_ml read" in p.read_text(encoding="utf-8")
+)
 RUFF = Path(sys.executable).with_name("ruff")
 
 
@@ -168,7 +173,9 @@ def test_generated_code_matches_the_golden_file():
             TransformStep("heavy", "penguins", BODY),
             ProfileStep("stats", "heavy", top_k=20),
             ValidateStep("check", "heavy", rules="rules/penguins.yaml"),
-            InferStep("pred", "check", "sklearn:models/lr.pkl", features=FEATURES, device="gpu"),
+            InferStep(
+                "pred", "check", "torchscript:models/mlp.pt", features=FEATURES, device="gpu"
+            ),
         ]
     )
     from beam_ml.export import format_source
@@ -180,11 +187,15 @@ def test_generated_code_matches_the_golden_file():
     assert source == GOLDEN.read_text(), "run with BEAM_ML_REGEN_GOLDEN=1 to accept the change"
 
 
-def test_when_a_step_used_the_gpu_then_the_module_carries_the_device_and_a_hint(penguins, model):
+def test_when_a_step_used_the_gpu_then_the_module_carries_the_device_and_a_hint(tmp_path):
+    import apache_beam as beam
+
+    data = tmp_path / "x.csv"
+    pd.DataFrame({"a": [1.0, 2.0]}).to_csv(data, index=False)
     graph = StepGraph(
         [
-            ReadStep("penguins", penguins),
-            InferStep("pred", "penguins", f"sklearn:{model}", features=FEATURES, device="gpu"),
+            ReadStep("xs", str(data)),
+            InferStep("pred", "xs", "torchscript:mlp.pt", features=("a",), device="gpu"),
         ]
     )
     source, options = render_module(graph)
@@ -192,18 +203,16 @@ def test_when_a_step_used_the_gpu_then_the_module_carries_the_device_and_a_hint(
     assert "nvidia" in options["pred_accelerator"]
     assert "accelerator=args.pred_accelerator" in source
     # The step builds RunInference with Beam's accelerator resource hint.
-    import apache_beam as beam
-
     pipeline = beam.Pipeline()
-    outputs = graph.apply(pipeline)
-    assert outputs["pred"] is not None
-    hints = [
-        t.resource_hints
-        for t in pipeline.transforms_stack[0].parts
-        if t.full_label == "pred"
-        for t in t.parts
-    ]
-    assert any(b"nvidia" in v for h in hints for v in h.values())
+    graph.apply(pipeline)
+    hints = {}
+    for top in pipeline.transforms_stack[0].parts:
+        stack = [top]
+        while stack:
+            node = stack.pop()
+            hints.update(node.resource_hints)
+            stack.extend(node.parts)
+    assert any(b"nvidia" in value for value in hints.values()), hints
 
 
 # ----------------------------------------------------------------- hostile input
@@ -287,6 +296,10 @@ def _notebook(path: Path, penguins: str, model: str, body: str = BODY) -> Path:
             f"%beam_ml infer heavy --model sklearn:{model} --features {','.join(FEATURES)}"
             " --device cpu"
         ),
+        nbformat.v4.new_code_cell(
+            f"%beam_ml compare heavy --model sklearn:{model} --model sklearn:{model}"
+            f" --features {','.join(FEATURES)} --device cpu"
+        ),
     ]
     nbformat.write(nb, path)
     return path
@@ -302,6 +315,13 @@ def test_export_from_a_saved_notebook_equals_export_from_the_same_graph(penguins
             ProfileStep("penguins_profile", "penguins"),
             ValidateStep("heavy_validate", "heavy", reference="penguins_profile"),
             InferStep("heavy_infer", "heavy", f"sklearn:{model}", features=FEATURES, device="cpu"),
+            CompareStep(
+                "heavy_compare",
+                "heavy",
+                (f"sklearn:{model}", f"sklearn:{model}"),
+                features=FEATURES,
+                device="cpu",
+            ),
         ]
     )
     from_graph = export(graph, tmp_path / "b.py")
@@ -316,6 +336,7 @@ def test_beam_ml_export_check_reports_parity_step_by_step(penguins, model, tmp_p
     for step in ("heavy (transform)", "penguins_profile (profile)", "heavy_validate (validate)"):
         assert f"ok   {step}" in out
     assert "ok   heavy_infer (infer): same" in out
+    assert "ok   heavy_compare (compare): same" in out
     assert "120-row sample" in out
 
 
@@ -330,3 +351,48 @@ def test_when_the_module_differs_from_the_preview_then_check_says_which_step(
     (diff,) = [s for s in report.steps if not s.passed]
     assert diff.step == "env" and "only in the module" in diff.detail
     assert "DIFF env (transform)" in str(report)
+
+
+@pytest.mark.parametrize("notebook", MAGIC_NOTEBOOKS, ids=lambda p: p.name)
+def test_each_tutorial_notebook_exports_with_parity(notebook, monkeypatch):
+    monkeypatch.chdir(notebook.parent)  # its relative paths are read from its folder
+    report = check(str(notebook))
+    assert report.passed, str(report)
+
+
+# ----------------------------------------------------------------- live sessions
+
+
+def test_export_from_a_live_session_carries_the_device_each_step_ran_with(
+    penguins, model, tmp_path
+):
+    from beam_ml.session import Session
+
+    session = Session(default_sample=40, device_probe=lambda: True)  # "CUDA is available"
+    session.read("penguins", penguins)
+    session.transform("heavy", "penguins", BODY)
+    preview = session.infer("heavy", f"sklearn:{model}", features=",".join(FEATURES))
+    assert preview.device == "cpu"  # scikit-learn runs on cpu even when a GPU is there
+    result = export(session, tmp_path / "pipeline.py")
+    assert result.options["heavy_infer_device"] == "auto" and not result.gpu_steps
+    assert result.options["heavy_infer_accelerator"] is None
+    assert "transform_heavy" in Path(result.path).read_text()
+    session.set_device("heavy_infer", "gpu")
+    result = export(session, tmp_path / "pipeline.py")
+    assert result.options["heavy_infer_device"] == "gpu"
+    assert result.options["heavy_infer_accelerator"] is None  # no GPU worker for sklearn
+
+
+def test_export_from_a_live_ipython_shell_through_the_magic(penguins, tmp_path):
+    pytest.importorskip("beam_ml.magics")
+    from IPython.testing.globalipapp import start_ipython
+
+    shell = start_ipython()
+    shell.run_line_magic("load_ext", "beam_ml")
+    shell.run_line_magic("beam_ml", f"read penguins '{penguins}' --sample 30")
+    shell.run_cell_magic("beam_ml", "transform heavy --from penguins", BODY)
+    target = tmp_path / "live pipeline" / "pipeline.py"
+    shell.run_line_magic("beam_ml", f"export '{target}'")
+    source = target.read_text()
+    assert "def transform_heavy(df):" in source and "get_ipython" not in source
+    assert (target.parent / "requirements.txt").exists()

@@ -318,8 +318,10 @@ def test_infer_and_compare_steps_run_real_runinference(penguins, frame, models):
 
 
 def test_gpu_step_carries_an_accelerator_hint_and_cpu_does_not():
-    gpu = InferStep("pred", "src", "sklearn:m.pkl", device="gpu")
+    gpu = InferStep("pred", "src", "torchscript:m.pt", device="gpu")
     assert "nvidia" in (gpu.resource_hint() or "")
+    # scikit-learn runs on cpu: asking for a GPU worker for it would only cost money
+    assert InferStep("pred", "src", "sklearn:m.pkl", device="gpu").resource_hint() is None
     assert InferStep("pred", "src", "sklearn:m.pkl", device="cpu").resource_hint() is None
     with pytest.raises(BeamMLError, match="device"):
         InferStep("pred", "src", "sklearn:m.pkl", device="tpu")

@@ -50,7 +50,7 @@ class PipelineArgs(PipelineOptions):
             "--check_rules", default="rules/penguins.yaml", help="rules YAML of step check"
         )
         parser.add_argument(
-            "--pred_model", default="sklearn:models/lr.pkl", help="model of step pred"
+            "--pred_model", default="torchscript:models/mlp.pt", help="model of step pred"
         )
         parser.add_argument(
             "--pred_device",

@@ -49,7 +49,6 @@ from typing import Any
 from beam_ml.errors import BeamMLError, check_positive_int, one_line
 from beam_ml.steps import (
     BODY_GLOBALS,
-    DEFAULT_ACCELERATOR,
     DEVICES,
     CompareStep,
     InferStep,
@@ -339,7 +338,7 @@ def _step_call(step: Step, plan: _Plan, reads: int) -> str:
         args["device"] = plan.add(
             _option(n, "device"), step.device, f"device of step {n}", choices=DEVICES
         )
-        accelerator = step.accelerator or (DEFAULT_ACCELERATOR if step.device == "gpu" else None)
+        accelerator = step.resource_hint() or step.accelerator
         args["accelerator"] = plan.add(
             _option(n, "accelerator"),
             accelerator,
@@ -574,7 +573,7 @@ def export(source: Any, path: str | os.PathLike[str] = "pipeline.py") -> ExportR
     reqs = target.with_name("requirements.txt")
     reqs.write_text("\n".join(requirements(graph)) + "\n", encoding="utf-8")
     gpu = tuple(
-        s.name for s in graph.steps if isinstance(s, InferStep | CompareStep) and s.device == "gpu"
+        s.name for s in graph.steps if isinstance(s, InferStep | CompareStep) and s.resource_hint()
     )
     return ExportResult(
         path=str(target),

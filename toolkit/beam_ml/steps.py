@@ -633,6 +633,12 @@ def _make_report(
     )
 
 
+def _hint(device: str, accelerator: str | None, specs: list[Any]) -> str | None:
+    if device != "gpu" or not any(getattr(s, "uses_device", True) for s in specs):
+        return None
+    return accelerator or DEFAULT_ACCELERATOR
+
+
 def _resolve_beam_device(device: str) -> str:
     """'CPU' or 'GPU' for Beam. An explicit 'gpu' is kept as is: the workers
     (not the machine that builds the pipeline) have the GPU, and Beam's
@@ -682,8 +688,11 @@ class InferStep(Step):
         return parse_model_spec(model or self.model, features=self.features, key=self.key)
 
     def resource_hint(self) -> str | None:
-        """The accelerator hint for runners that honour it (only when on the GPU)."""
-        return (self.accelerator or DEFAULT_ACCELERATOR) if self.device == "gpu" else None
+        """The accelerator hint for runners that honour it.
+
+        Only on the GPU, and only for models that can use one (scikit-learn runs on cpu).
+        """
+        return _hint(self.device, self.accelerator, [self.spec()])
 
     def _expand(self, pipeline: Any, inputs: dict[str, Any]) -> Any:
         from beam_ml.inference import RunModel
@@ -738,7 +747,7 @@ class CompareStep(Step):
         return [parse_model_spec(m, features=self.features) for m in (models or self.models)]
 
     def resource_hint(self) -> str | None:
-        return (self.accelerator or DEFAULT_ACCELERATOR) if self.device == "gpu" else None
+        return _hint(self.device, self.accelerator, self.specs())
 
     def _expand(self, pipeline: Any, inputs: dict[str, Any]) -> Any:
         from beam_ml.inference import RunModel
