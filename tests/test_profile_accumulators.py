@@ -1,0 +1,109 @@
+"""The accumulators behind ProfileDataset: HLL registers, co-moments, state round trips."""
+
+from __future__ import annotations
+
+import pickle
+
+import datasketches as ds
+import numpy as np
+import pandas as pd
+import pytest
+from beam_ml.errors import BeamMLError
+from beam_ml.profile_accumulators import (
+    FI_FEED,
+    CoMoments,
+    DatasetAccumulator,
+    HllRegisters,
+    as_frame,
+    safe_text,
+)
+
+
+def _hashes(values: np.ndarray) -> np.ndarray:
+    return pd.util.hash_array(values)
+
+
+def test_hll_registers_estimate_within_the_datasketches_bound():
+    rng = np.random.default_rng(11)
+    values = rng.integers(0, 10**12, size=200_000).astype(np.float64)
+    truth = len(np.unique(values))
+    regs = HllRegisters(12)
+    for chunk in np.array_split(values, 7):
+        regs.update_hashes(_hashes(chunk))
+    sketch = regs.sketch()
+    assert isinstance(sketch, ds.hll_sketch)
+    assert sketch.get_lower_bound(3) <= truth <= sketch.get_upper_bound(3)
+    assert abs(sketch.get_estimate() - truth) / truth < 0.04
+
+
+def test_hll_registers_count_small_sets_almost_exactly_and_start_empty():
+    regs = HllRegisters(12)
+    assert regs.sketch().is_empty() and regs.sketch().get_estimate() == 0
+    regs.update_hashes(_hashes(np.array([1.0, 2.0, 3.0, 2.0, 1.0])))
+    assert round(regs.sketch().get_estimate()) == 3
+
+
+def test_hll_register_merge_is_the_union_and_the_image_round_trips():
+    a, b, whole = HllRegisters(10), HllRegisters(10), HllRegisters(10)
+    xs = np.arange(5000, dtype=np.float64)
+    a.update_hashes(_hashes(xs[:3000]))
+    b.update_hashes(_hashes(xs[2000:]))
+    whole.update_hashes(_hashes(xs))
+    a.merge(b)
+    np.testing.assert_array_equal(a.regs, whole.regs)
+    again = HllRegisters.from_state(a.to_state())
+    np.testing.assert_array_equal(again.regs, a.regs)
+    # the image is a real DataSketches sketch: a DataSketches union takes it
+    union = ds.hll_union(10)
+    union.update(ds.hll_sketch.deserialize(a.image()))
+    assert union.get_result().get_estimate() == pytest.approx(a.sketch().get_estimate())
+    with pytest.raises(BeamMLError, match="HLL_8 register image"):
+        HllRegisters.from_state("CgEHDAAQAAo=")
+
+
+def test_comoments_of_split_batches_equal_one_batch_with_missing_values():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(500, 3))
+    x[rng.random((500, 3)) < 0.2] = np.nan
+    whole = CoMoments.from_batch(["a", "b", "c"], x)
+    merged = CoMoments.from_batch(["a", "b", "c"], x[:123]).merge(
+        CoMoments.from_batch(["a", "b", "c"], x[123:])
+    )
+    np.testing.assert_allclose(merged.pearson(), whole.pearson(), rtol=1e-12)
+    expected = pd.DataFrame(x, columns=["a", "b", "c"]).corr().to_numpy()
+    np.testing.assert_allclose(whole.pearson(), expected, rtol=1e-9)
+
+
+def test_comoments_merge_aligns_different_column_sets():
+    rng = np.random.default_rng(3)
+    ab = CoMoments.from_batch(["a", "b"], rng.normal(size=(50, 2)))
+    bc = CoMoments.from_batch(["b", "c"], rng.normal(size=(50, 2)))
+    merged = ab.merge(bc)
+    assert merged.names == ["a", "b", "c"]
+    assert merged.n[0, 2] == 0 and merged.n[1, 1] == 100
+    assert np.isnan(merged.pearson()[0, 2])
+
+
+def test_frequent_items_feed_is_capped_and_the_dropped_weight_is_counted():
+    acc = DatasetAccumulator()
+    values = np.r_[np.repeat(np.arange(10), 50), np.arange(100, 100 + 3 * FI_FEED)]
+    acc.add_batch(pd.DataFrame({"v": values.astype(float)}))
+    col = acc.columns["v"]
+    assert col.fi_dropped == 1  # every value left out of the feed appeared once
+    assert col.fi.total_weight <= 500 + FI_FEED
+
+
+def test_accumulators_pickle_through_their_json_state():
+    acc = DatasetAccumulator()
+    acc.add_batch(pd.DataFrame({"x": [1.0, 2.0, None], "s": ["a", "b", "a"]}))
+    again = pickle.loads(pickle.dumps(acc))
+    assert again.to_state() == acc.to_state()
+    with pytest.raises(BeamMLError, match="profile state of version"):
+        DatasetAccumulator.from_state({"version": 999})
+
+
+def test_as_frame_accepts_series_and_records_and_safe_text_escapes_surrogates():
+    assert list(as_frame(pd.Series([1, 2], name="a")).columns) == ["a"]
+    assert as_frame([{"a": 1}, {"a": 2}])["a"].tolist() == [1, 2]
+    assert safe_text("ok") == "ok"
+    assert safe_text("a\udcffb").encode("utf-8") == b"a\\udcffb"
