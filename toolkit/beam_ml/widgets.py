@@ -383,6 +383,7 @@ def histogram_svg(column: str, data: dict[str, Any], width: int = 360, height: i
     Numeric columns show their histogram; others their most frequent values.
     """
     hist = data.get("histogram")
+    names: list[str] = []  # a label under each bar (categories), else the axis ends
     if hist and hist.get("counts"):
         counts = [int(c) for c in hist["counts"]]
         edges = [float(e) for e in hist["edges"]]
@@ -393,6 +394,8 @@ def histogram_svg(column: str, data: dict[str, Any], width: int = 360, height: i
         counts = [int(c) for _, c in top]
         labels = [f"{v}: {c}" for v, c in top]
         axis = (str(top[0][0]), str(top[-1][0]))
+        if len(top) <= 10:
+            names = [str(v) for v, _ in top]
     else:
         return f"<p>{html.escape(column)}: no values to plot</p>"
     peak = max(max(counts), 1)
@@ -404,16 +407,32 @@ def histogram_svg(column: str, data: dict[str, Any], width: int = 360, height: i
             f'<rect x="{i * bar:.1f}" y="{height - 20 - h:.1f}" width="{max(bar - 1, 1):.1f}" '
             f'height="{h:.1f}" class="bml-bar"><title>{html.escape(label)}</title></rect>'
         )
+    if names:
+        chars = max(int(bar / 6), 3)  # about 6 px per character at the axis font size
+        ticks = "".join(
+            f'<text x="{(i + 0.5) * bar:.1f}" y="{height - 4}" text-anchor="middle" '
+            f'class="bml-axis">{html.escape(_clip(name, chars))}</text>'
+            for i, name in enumerate(names)
+        )
+    else:
+        ticks = (
+            f'<text x="0" y="{height - 4}" class="bml-axis">{html.escape(axis[0][:24])}</text>'
+            f'<text x="{width}" y="{height - 4}" text-anchor="end" class="bml-axis">'
+            f"{html.escape(axis[1][:24])}</text>"
+        )
     return (
         f'<svg class="bml-hist" width="{width}" height="{height}" role="img" '
-        f'aria-label="{html.escape(column, quote=True)}">{"".join(bars)}'
-        f'<text x="0" y="{height - 4}" class="bml-axis">{html.escape(axis[0][:24])}</text>'
-        f'<text x="{width}" y="{height - 4}" text-anchor="end" class="bml-axis">'
-        f"{html.escape(axis[1][:24])}</text></svg>"
+        f'aria-label="{html.escape(column, quote=True)}">{"".join(bars)}{ticks}</svg>'
     )
 
 
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _stat(value: Any) -> str:
+    if value is None:
+        return "–"
     if isinstance(value, float):
         return "nan" if math.isnan(value) else f"{value:.4g}"
     return html.escape(str(value))
