@@ -248,3 +248,14 @@ def test_engine_modules_do_not_import_ipython_or_widgets() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_when_a_glob_matches_a_new_file_then_read_recomputes(penguins: str, tmp_path) -> None:
+    frame = pd.read_csv(penguins).head(6)
+    frame.head(3).to_csv(tmp_path / "part-1.csv", index=False)
+    s = Session(default_sample=100)
+    first = s.read("parts", str(tmp_path / "part-*.csv"))
+    assert len(first) == 3
+    assert s.read("parts", str(tmp_path / "part-*.csv")) is first
+    frame.tail(3).to_csv(tmp_path / "part-2.csv", index=False)
+    assert len(s.read("parts", str(tmp_path / "part-*.csv"))) == 6

@@ -24,6 +24,8 @@ cached object at once; editing a step recomputes it and what depends on it.
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import hashlib
 import json
 import os
@@ -599,6 +601,12 @@ def _rows(value: Any) -> int | None:
 def _stamps(step: Any) -> str:
     """Size and modification time of the files a step reads, so editing one re-runs it."""
     stamps = []
+    if _kind(step) == "read" and glob.has_magic(step.path):
+        # A glob: the files it matches now (one added or removed re-runs the read).
+        for path in sorted(glob.glob(step.path)):
+            with contextlib.suppress(OSError):
+                st = os.stat(path)
+                stamps.append(f"{path}:{st.st_size}:{st.st_mtime_ns}")
     for value in step.to_dict().values():
         for text in value if isinstance(value, list | tuple) else [value]:
             if not isinstance(text, str) or not text:
