@@ -25,6 +25,7 @@ import dataclasses
 import math
 import re
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -118,6 +119,29 @@ def _notnull(series: pd.Series) -> np.ndarray:
     return np.asarray(series.notna(), dtype=bool)
 
 
+def _per_unique(series: pd.Series, fails: Callable[[pd.Series], Any]) -> np.ndarray:
+    """Run ``fails`` once per distinct non-null value: text columns repeat a lot.
+
+    ``fails`` gets a Series of the distinct values and returns a boolean array.
+    """
+    codes, uniques = pd.factorize(series)
+    out = np.zeros(len(series), dtype=bool)
+    if len(uniques) == 0:
+        return out
+    per_value = np.asarray(fails(pd.Series(np.asarray(uniques, dtype=object))), dtype=bool)
+    have = codes >= 0
+    out[have] = per_value[codes[have]]
+    return out
+
+
+def _is_text(series: pd.Series) -> bool:
+    return not (
+        pd.api.types.is_numeric_dtype(series)
+        or pd.api.types.is_bool_dtype(series)
+        or pd.api.types.is_datetime64_any_dtype(series)
+    )
+
+
 def _as_numbers(series: pd.Series) -> pd.Series:
     if pd.api.types.is_bool_dtype(series):
         return series.astype(float)
@@ -166,31 +190,42 @@ class TypeRule(RowRule):
             if pd.api.types.is_bool_dtype(series):
                 return present
             if pd.api.types.is_numeric_dtype(series):
-                values = series
-            else:
-                values = pd.to_numeric(series, errors="coerce")
-            bad = present & ~np.asarray(values.notna(), dtype=bool)
-            if self.type == "integer":
-                arr = np.asarray(values, dtype=float)
-                with np.errstate(invalid="ignore"):
-                    frac = np.where(np.isfinite(arr), arr != np.round(arr), False)
-                bad |= present & frac
-            return bad
+                return present & self._not_whole(series)
+            return _per_unique(series, self._not_a_number)
         if family == "boolean":
             if pd.api.types.is_bool_dtype(series):
                 return np.zeros(len(series), dtype=bool)
-            text = series.astype(str).str.strip().str.lower()
-            ok = text.isin(["true", "false", "1", "0", "1.0", "0.0", "yes", "no"])
-            return present & ~np.asarray(ok, dtype=bool)
+            return _per_unique(series, _not_boolean)
         # datetime
         if pd.api.types.is_datetime64_any_dtype(series):
             return np.zeros(len(series), dtype=bool)
-        bad = present & ~np.asarray(_parse_dates(series, "ISO8601").notna(), dtype=bool)
-        if bad.any():  # ISO 8601 is vectorised; other layouts only for what it missed
-            idx = np.flatnonzero(bad)
-            ok = np.asarray(_parse_dates(series.iloc[idx], "mixed").notna(), dtype=bool)
-            bad[idx[ok]] = False
-        return bad
+        return _per_unique(series, _not_a_date)
+
+    def _not_whole(self, values: pd.Series) -> np.ndarray:
+        if self.type != "integer":
+            return np.zeros(len(values), dtype=bool)
+        arr = np.asarray(values, dtype=float)
+        with np.errstate(invalid="ignore"):
+            return np.where(np.isfinite(arr), arr != np.round(arr), False)
+
+    def _not_a_number(self, values: pd.Series) -> np.ndarray:
+        numbers = pd.to_numeric(values, errors="coerce")
+        return ~np.asarray(numbers.notna(), dtype=bool) | self._not_whole(numbers)
+
+
+def _not_boolean(values: pd.Series) -> np.ndarray:
+    text = values.astype(str).str.strip().str.lower()
+    ok = text.isin(["true", "false", "1", "0", "1.0", "0.0", "yes", "no"])
+    return ~np.asarray(ok, dtype=bool)
+
+
+def _not_a_date(values: pd.Series) -> np.ndarray:
+    bad = ~np.asarray(_parse_dates(values, "ISO8601").notna(), dtype=bool)
+    if bad.any():  # ISO 8601 is vectorised; other layouts only for what it missed
+        idx = np.flatnonzero(bad)
+        ok = np.asarray(_parse_dates(values.iloc[idx], "mixed").notna(), dtype=bool)
+        bad[idx[ok]] = False
+    return bad
 
 
 def _parse_dates(series: pd.Series, layout: str) -> pd.Series:
@@ -212,6 +247,11 @@ class Range(RowRule):
     doc: ClassVar[str] = "values within [min, max]"
 
     def failures(self, series: pd.Series) -> np.ndarray:
+        if _is_text(series):
+            return _per_unique(series, self._outside)
+        return self._outside(series)
+
+    def _outside(self, series: pd.Series) -> np.ndarray:
         values = _as_numbers(series)
         if pd.api.types.is_datetime64_any_dtype(values):
             return np.zeros(len(series), dtype=bool)
@@ -274,10 +314,11 @@ class Regex(RowRule):
             ) from None
 
     def failures(self, series: pd.Series) -> np.ndarray:
-        present = _notnull(series)
-        text = series.astype("string")
-        ok = text.str.fullmatch(self.pattern).fillna(False)
-        return present & ~np.asarray(ok, dtype=bool)
+        return _per_unique(series, self._no_match)
+
+    def _no_match(self, values: pd.Series) -> np.ndarray:
+        ok = values.astype(str).str.fullmatch(self.pattern)
+        return ~np.asarray(ok.fillna(False), dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -292,14 +333,16 @@ class Length(RowRule):
     doc: ClassVar[str] = "text length within [min, max]"
 
     def failures(self, series: pd.Series) -> np.ndarray:
-        present = _notnull(series)
-        lengths = np.asarray(series.astype("string").str.len().fillna(0), dtype=float)
-        bad = np.zeros(len(series), dtype=bool)
+        return _per_unique(series, self._bad_length)
+
+    def _bad_length(self, values: pd.Series) -> np.ndarray:
+        lengths = np.asarray(values.astype(str).str.len(), dtype=float)
+        bad = np.zeros(len(values), dtype=bool)
         if self.min is not None:
             bad |= lengths < self.min
         if self.max is not None:
             bad |= lengths > self.max
-        return present & bad
+        return bad
 
 
 @dataclass(frozen=True)
