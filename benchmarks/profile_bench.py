@@ -239,6 +239,9 @@ def main(argv: list[str] | None = None) -> int:
         default=1_000_000,
         help="run ydata/whylogs only up to this size (ydata needs ~9 GB at 1M rows)",
     )
+    parser.add_argument(
+        "--peer-runs", type=int, help="runs of ydata/whylogs (default: as --runs; they are slow)"
+    )
     parser.add_argument("--json", type=Path, help="also write the results as JSON")
     args = parser.parse_args(argv)
     sizes = [
@@ -246,6 +249,9 @@ def main(argv: list[str] | None = None) -> int:
         for s in (args.sizes or ("100k,1m" if args.quick else "100k,1m,5m")).split(",")
     ]
     runs = args.runs or (1 if args.quick else 3)
+    peer_runs = min(args.peer_runs or runs, runs)
+    load = os.getloadavg()
+    print(f"load average at start: {load[0]:.1f} (cores: {os.cpu_count()})", flush=True)
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     args.cache.mkdir(parents=True, exist_ok=True)
@@ -266,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         for run in range(runs):
             for fmt in formats:
                 for tool in tools:
-                    if tool in PEERS and rows > args.peer_max_rows:
+                    if tool in PEERS and (rows > args.peer_max_rows or run >= peer_runs):
                         continue
                     r = run_once(pythons[tool], tool, folder, fmt, extras.get(tool, []))
                     results.setdefault((rows, fmt, tool), []).append(r)
@@ -280,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     table = summarise(results)
     print()
     print(render(table, runs))
+    print(f"load average at end: {os.getloadavg()[0]:.1f} (cores: {os.cpu_count()})")
     if args.json:
         args.json.write_text(json.dumps(table, indent=1))
     return 0
@@ -308,10 +315,14 @@ def summarise(results: dict[tuple[int, str, str], list[dict]]) -> list[dict]:
 
 def render(table: list[dict], runs: int) -> str:
     head = (
-        f"{'rows':>5} {'format':<8} {'tool':<8} {'process s':>9} {'work s':>8} "
+        f"{'rows':>5} {'format':<8} {'tool':<8} {'runs':>4} {'process s':>9} {'work s':>8} "
         f"{'peak GB':>8} {'work/pandas':>11} {'proc/pandas':>11} {'RSS/pandas':>10}"
     )
-    lines = [f"median of {runs} interleaved run(s); work = read + compute, imports excluded", head]
+    lines = [
+        f"median of up to {runs} interleaved run(s) (runs column); "
+        "work = read + compute, imports excluded",
+        head,
+    ]
     for r in sorted(table, key=lambda r: (r["rows"], r["format"], r["tool"])):
         if "error" in r:
             lines.append(f"{size_label(r['rows']):>5} {r['format']:<8} {r['tool']:<8} {r['error']}")
@@ -321,7 +332,8 @@ def render(table: list[dict], runs: int) -> str:
             return f"{r[key]:.2f}" if key in r else "-"
 
         lines.append(
-            f"{size_label(r['rows']):>5} {r['format']:<8} {r['tool']:<8} {r['process_s']:>9.1f} "
+            f"{size_label(r['rows']):>5} {r['format']:<8} {r['tool']:<8} {r['runs']:>4} "
+            f"{r['process_s']:>9.1f} "
             f"{r['work_s']:>8.1f} {r['rss_gb']:>8.2f} {ratio('work_vs_pandas'):>11} "
             f"{ratio('process_vs_pandas'):>11} {ratio('rss_vs_pandas'):>10}"
         )

@@ -36,11 +36,25 @@ def test_hll_registers_estimate_within_the_datasketches_bound():
     assert abs(sketch.get_estimate() - truth) / truth < 0.04
 
 
-def test_hll_registers_count_small_sets_almost_exactly_and_start_empty():
+def test_hll_registers_count_small_sets_exactly_then_switch_to_registers():
     regs = HllRegisters(12)
-    assert regs.sketch().is_empty() and regs.sketch().get_estimate() == 0
+    assert regs.is_empty() and regs.sketch().is_empty() and regs.estimate() == 0
     regs.update_hashes(_hashes(np.array([1.0, 2.0, 3.0, 2.0, 1.0])))
+    assert regs.estimate() == 3 and regs.bounds(3) == (3, 3)
     assert round(regs.sketch().get_estimate()) == 3
+    other = HllRegisters(12)
+    other.update_hashes(_hashes(np.arange(3, 400, dtype=np.float64)))
+    assert other.exact is not None and other.estimate() == 397
+    regs.merge(other)
+    assert regs.estimate() == 399 and regs.exact is not None
+    big = HllRegisters(12)
+    big.update_hashes(_hashes(np.arange(10_000, dtype=np.float64)))
+    assert big.exact is None
+    regs.merge(big)  # an exact set merges into registers
+    low, high = regs.bounds(3)
+    assert low <= 10_000 <= high and regs.exact is None
+    again = HllRegisters.from_state(HllRegisters(12).to_state())
+    assert again.is_empty()
 
 
 def test_hll_register_merge_is_the_union_and_the_image_round_trips():

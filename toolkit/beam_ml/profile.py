@@ -438,15 +438,13 @@ def _entropy(top: list[tuple[Any, int]], count: int, distinct: int) -> tuple[flo
 def _finalise_column(
     name: str, acc: ColumnAccumulator, rows: int, options: ProfileOptions
 ) -> ColumnProfile:
-    hll = acc.hll.sketch()
+    hll = acc.hll
     if hll.is_empty():
         distinct, bounds = 0, (0, 0)
     else:
-        distinct = round(hll.get_estimate())
-        bounds = (
-            math.floor(hll.get_lower_bound(HLL_STD_DEVS)),
-            math.ceil(hll.get_upper_bound(HLL_STD_DEVS)),
-        )
+        distinct = round(hll.estimate())
+        low, high = hll.bounds(HLL_STD_DEVS)
+        bounds = (math.floor(low), math.ceil(high))
         # a distinct count cannot exceed the number of values
         distinct = min(distinct, acc.count)
         bounds = (min(bounds[0], acc.count), min(bounds[1], acc.count))
@@ -547,15 +545,12 @@ def _finalise(acc: DatasetAccumulator) -> Profile:
         name: _finalise_column(name, col, acc.rows, options) for name, col in acc.columns.items()
     }
     duplicates, dup_bounds = 0, (0, 0)
-    row_hll = acc.row_hll.sketch()
+    row_hll = acc.row_hll
     if acc.rows and not row_hll.is_empty():
         # rows minus distinct rows; the bounds come from the HLL's bounds
-        hll = row_hll
-        duplicates = max(0, acc.rows - round(hll.get_estimate()))
-        dup_bounds = (
-            max(0, acc.rows - math.ceil(hll.get_upper_bound(HLL_STD_DEVS))),
-            max(0, acc.rows - math.floor(hll.get_lower_bound(HLL_STD_DEVS))),
-        )
+        duplicates = max(0, acc.rows - round(row_hll.estimate()))
+        low, high = row_hll.bounds(HLL_STD_DEVS)
+        dup_bounds = (max(0, acc.rows - math.ceil(high)), max(0, acc.rows - math.floor(low)))
     numeric = [c for c in acc.comoments.names if c in columns and columns[c].type in NUMERIC_TYPES]
     correlations: dict[str, Any] = {"columns": numeric, "pearson": []}
     if numeric:

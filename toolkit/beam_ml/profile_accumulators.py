@@ -158,16 +158,34 @@ class HllRegisters:
     with numpy, and the registers become a real DataSketches sketch (its
     serialised HLL_8 image) for the estimate, the bounds and serialisation.
     Merging is the register-wise maximum, exactly what an HLL union does.
+
+    Like DataSketches' own list/set modes, small sets stay exact: up to
+    ``k / 8`` distinct hashes are kept as they are and counted exactly.
     """
 
     def __init__(self, lg_k: int) -> None:
         self.lg_k = lg_k
         self.regs = np.zeros(1 << lg_k, dtype=np.uint8)
+        self.exact: np.ndarray | None = np.zeros(0, dtype=np.uint64)  # sorted, unique
+
+    @property
+    def limit(self) -> int:
+        return 1 << max(self.lg_k - 3, 0)
 
     def update_hashes(self, hashes: np.ndarray) -> None:
         if not len(hashes):
             return
         h = np.asarray(hashes, dtype=np.uint64)
+        if self.exact is not None:
+            merged = np.union1d(self.exact, h)
+            if len(merged) <= self.limit:
+                self.exact = merged
+                return
+            self.exact = None
+            h = merged
+        self._registers(h)
+
+    def _registers(self, h: np.ndarray) -> None:
         slots = (h & np.uint64((1 << self.lg_k) - 1)).astype(np.intp)
         w = h >> np.uint64(self.lg_k)
         # bit length of w, exactly: frexp of each 32-bit half (floats hold them exactly)
@@ -178,7 +196,26 @@ class HllRegisters:
         np.maximum.at(self.regs, slots, values)
 
     def merge(self, other: HllRegisters) -> None:
+        if self.exact is not None and other.exact is not None:
+            self.update_hashes(other.exact)
+            return
         np.maximum(self.regs, other.regs, out=self.regs)
+        for exact in (self.exact, other.exact):
+            if exact is not None and len(exact):
+                self._registers(exact)
+        self.exact = None
+
+    def estimate(self) -> float:
+        return float(len(self.exact)) if self.exact is not None else self.sketch().get_estimate()
+
+    def bounds(self, std_devs: int) -> tuple[float, float]:
+        if self.exact is not None:
+            return float(len(self.exact)), float(len(self.exact))
+        sketch = self.sketch()
+        return sketch.get_lower_bound(std_devs), sketch.get_upper_bound(std_devs)
+
+    def is_empty(self) -> bool:
+        return self.exact is not None and not len(self.exact)
 
     def image(self) -> bytes:
         """The serialised DataSketches HLL_8 sketch (HLL mode, out-of-order)."""
@@ -193,20 +230,33 @@ class HllRegisters:
         return header + struct.pack("<dddii", 0.0, kxq0, kxq1, zeros, 0) + regs.tobytes()
 
     def sketch(self) -> Any:
-        if not self.regs.any():
+        """The DataSketches sketch of the registers (of the exact set, if still exact)."""
+        regs = self
+        if self.exact is not None:
+            regs = HllRegisters(self.lg_k)
+            regs.exact = None
+            regs._registers(self.exact)
+        if not regs.regs.any():
             return ds.hll_sketch(self.lg_k, ds.HLL_8)
-        return ds.hll_sketch.deserialize(self.image())
+        return ds.hll_sketch.deserialize(regs.image())
 
-    def to_state(self) -> str:
+    def to_state(self) -> str | dict[str, Any]:
+        if self.exact is not None:
+            return {"lg_k": self.lg_k, "exact": _b64(self.exact.astype("<u8").tobytes())}
         return _b64(self.image())
 
     @classmethod
-    def from_state(cls, text: str) -> HllRegisters:
-        data = _unb64(text)
-        lg_k = data[3]
-        out = cls(lg_k)
+    def from_state(cls, state: str | dict[str, Any]) -> HllRegisters:
+        if isinstance(state, dict):
+            out = cls(int(state["lg_k"]))
+            out.exact = np.frombuffer(_unb64(state["exact"]), dtype="<u8").astype(np.uint64)
+            return out
+        data = _unb64(state)
+        lg_k = data[3] if len(data) > 3 else 0
         if data[:3] != bytes([10, 1, 7]) or len(data) != 40 + (1 << lg_k):
             raise BeamMLError.expected("an HLL_8 register image", f"{len(data)} bytes")
+        out = cls(lg_k)
+        out.exact = None
         out.regs = np.frombuffer(data[40:], dtype=np.uint8).copy()
         return out
 
@@ -343,12 +393,13 @@ class ColumnAccumulator:
         # floats as keys: ints and whole floats map to the same key across batches
         codes, uniques = pd.factorize(present)
         counts = np.bincount(codes, minlength=len(uniques))
-        # the HLL takes every value's hash (the per-row hashes are already made)
-        self._feed(
-            hashes[notnan] if nulls else hashes,
-            counts,
-            lambda idx: uniques[idx].astype(str).tolist(),
-        )
+        # while the HLL is exact it takes the (few) unique values' hashes, after that
+        # the per-row hashes that are made anyway
+        if self.hll.exact is not None and len(uniques) <= self.hll.limit:
+            value_hashes = pd.util.hash_array(uniques)
+        else:
+            value_hashes = hashes[notnan] if nulls else hashes
+        self._feed(value_hashes, counts, lambda idx: uniques[idx].astype(str).tolist())
         floats = v if x.size == v.size else np.where(np.isfinite(v), v, np.nan)
         return Added(floats, hashes, isna)
 
