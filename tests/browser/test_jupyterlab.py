@@ -1,0 +1,238 @@
+"""JupyterLab in a real browser: open each notebook, Run All Cells, check what renders.
+
+The checks are data: ``CASES`` maps a notebook to the steps a user would see and
+do, in order — ``Shows`` (an element inside the cell outputs matching a CSS
+selector, displayed, whose text contains a string) and ``Click`` (click the
+displayed element matching a selector whose text is exactly a label). To cover
+a new tutorial notebook, add a row for it. Notebooks named ``browser_*`` are
+built here with nbformat into the served tmp folder; the tutorial notebooks are
+copies of notebooks/.
+
+Every notebook must also: run every code cell, raise no error (checked on the
+notebook saved from the browser), and render every widget it outputs (no
+"Loading widget...", no "Error displaying widget", no plain-text fallback).
+Screenshots land in tests/browser/artifacts/.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import pytest
+from browser_lab import LabPage, wait_for
+from selenium.webdriver.remote.webelement import WebElement
+
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+@dataclass(frozen=True)
+class Shows:
+    """A displayed element inside the cell outputs, matching ``selector``, containing ``text``."""
+
+    what: str
+    selector: str
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Click:
+    """Click the displayed element matching ``selector`` whose text is exactly ``label``."""
+
+    what: str
+    selector: str
+    label: str
+
+
+# ipywidgets 8 class names (what @jupyter-widgets/controls renders)
+TOGGLE = ".widget-toggle-buttons button.widget-toggle-button"
+HTML_WIDGET = ".widget-html"
+
+CASES: dict[str, tuple[Shows | Click, ...]] = {
+    "01_quickstart.ipynb": (
+        Shows("the penguins as a pandas table", "table.dataframe", "bill_length_mm"),
+        Shows("the sampled species counts", ".jp-OutputArea-output", "Adelie"),
+        Shows("the row count from a Beam pipeline", ".jp-OutputArea-executeResult", "344"),
+    ),
+    "browser_views.ipynb": (
+        # Python API: the static HTML views (what nbconvert and GitHub show, too)
+        Shows("the profile view", ".bml-profile .bml-overview", "344 rows"),
+        Shows("the profile's column table", ".bml-profile table.bml-columns", "flipper_length_mm"),
+        Shows("the validation report", ".bml-validation", "Validation failed"),
+        Shows("the failing range check", ".bml-validation tr.bml-check", "bill_length_mm"),
+        # %beam_ml magics: the ipywidgets views
+        Shows("the profile widget's column picker", ".widget-dropdown select", "species"),
+        Shows("the profile widget's histogram", f"{HTML_WIDGET} .bml-column svg"),
+        Shows("the validation widget's filter", ".widget-toggle-buttons", "All checks"),
+        Shows("the validation widget's failed checks", HTML_WIDGET, "FAIL"),
+        Shows("the device toggle", ".widget-toggle-buttons", "GPU"),
+        Shows("the preview on the CPU", HTML_WIDGET, "clean_infer: ran on cpu (asked cpu"),
+        Shows("the preview's predictions", f"{HTML_WIDGET} .beam-ml-inference", "Predictions"),
+        Click("toggle the device to GPU", TOGGLE, "GPU"),
+        # Without CUDA the preview falls back to the CPU and says so; with it, it runs there.
+        Shows("the preview re-run for the GPU request", HTML_WIDGET, "(asked gpu;"),
+        Click("toggle the device back to CPU", TOGGLE, "CPU"),
+        Shows("the preview back on the CPU", HTML_WIDGET, "clean_infer: ran on cpu (asked cpu"),
+    ),
+}
+
+# seconds: Run All Cells of one notebook, and one step's element to render after that
+RUN_TIMEOUT = 180
+STEP_TIMEOUT = 60
+
+
+def views_notebook(penguins: str) -> nbformat.NotebookNode:
+    """The profile, validation and inference views, as the Python API and the magics show them."""
+    v4 = nbformat.v4
+    cells = [
+        v4.new_markdown_cell("# The beam-ml views in JupyterLab (built by the browser test)"),
+        v4.new_code_cell(
+            "import pickle\n"
+            "import pandas as pd\n"
+            "from sklearn.linear_model import LogisticRegression\n"
+            "import beam_ml as bml\n"
+            f"path = {penguins!r}\n"
+            "features = ['bill_length_mm', 'bill_depth_mm']\n"
+            "data = pd.read_csv(path)\n"
+            "clean = data.dropna()\n"
+            "model = LogisticRegression(max_iter=500).fit(clean[features], clean.species)\n"
+            "with open('species.pkl', 'wb') as f:\n"
+            "    pickle.dump(model, f)\n"
+            "faulty = data.copy()\n"
+            "faulty.loc[:9, 'bill_length_mm'] = -1.0  # ten impossible bills\n"
+            "faulty.to_csv('faulty.csv', index=False)"
+        ),
+        v4.new_code_cell("profile = bml.profile(path)\nprofile"),
+        v4.new_code_cell("bml.validate('faulty.csv', reference=profile)"),
+        v4.new_code_cell("%load_ext beam_ml\n%config BeamML.default_sample = 200"),
+        v4.new_code_cell(
+            f"%beam_ml read penguins {shlex.quote(penguins)}\n%beam_ml read faulty faulty.csv"
+        ),
+        v4.new_code_cell("%%beam_ml transform clean --from penguins\ndf = df.dropna()"),
+        v4.new_code_cell("%beam_ml profile penguins"),
+        v4.new_code_cell("%beam_ml validate faulty --reference penguins_profile"),
+        v4.new_code_cell(
+            "%beam_ml infer clean --model sklearn:species.pkl "
+            "--features bill_length_mm,bill_depth_mm --device cpu"
+        ),
+    ]
+    notebook = v4.new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+    }
+    return notebook
+
+
+BUILT = {"browser_views.ipynb": views_notebook}
+
+
+@pytest.fixture(scope="module")
+def built_notebooks(lab_root: Path) -> None:
+    import beam_ml as bml
+
+    penguins = bml.datasets.load("penguins")
+    for name, build in BUILT.items():
+        nbformat.write(build(penguins), lab_root / name)
+
+
+def _stem(name: str) -> str:
+    return Path(name).stem
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def _find(page: LabPage, step: Shows) -> WebElement | None:
+    for element in page.outputs(step.selector):
+        if element.is_displayed() and step.text in (element.get_attribute("textContent") or ""):
+            return element
+    return None
+
+
+def _click(page: LabPage, step: Click) -> None:
+    def target() -> WebElement | None:
+        for element in page.outputs(step.selector):
+            if element.is_displayed() and element.text.strip() == step.label:
+                return element
+        return None
+
+    element = wait_for(target, STEP_TIMEOUT, f"{step.selector!r} labelled {step.label!r}")
+    page.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+    element.click()
+
+
+# A widget output is rendered by the widget manager (no data-mime-type attribute, an
+# ipywidgets "widget-*" element inside); its text fallbacks would carry a data-mime-type.
+_WIDGET_OUTPUTS_JS = """
+const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
+return [...panel.querySelectorAll('.jp-OutputArea-output:not([data-mime-type])')]
+    .filter(e => e.firstElementChild
+        && [...e.firstElementChild.classList].some(c => c.startsWith('widget-')))
+    .length;
+"""
+
+
+def _check_widgets_rendered(page: LabPage, name: str) -> int:
+    """No widget is left loading or broken; returns how many widgets rendered."""
+    text = page.output_text()
+    assert "Loading widget" not in text, f"{name}: a widget never loaded"
+    assert "Error displaying widget" not in text, f"{name}: a widget failed to display"
+    return int(page.driver.execute_script(_WIDGET_OUTPUTS_JS))
+
+
+def _check_saved_notebook(page: LabPage, name: str) -> int:
+    """Save from the browser and read the file back: every code cell ran, none failed.
+
+    Returns how many outputs carry a widget (the browser must have rendered each).
+    """
+    path = page.lab.root / name
+    before = path.stat().st_mtime_ns
+    page.save()
+    wait_for(lambda: path.stat().st_mtime_ns != before, 30, f"{name} to be saved")
+    notebook = nbformat.read(path, as_version=4)
+    widgets = 0
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        assert not errors, f"{name} cell {index}: {errors[0].ename}: {errors[0].evalue}"
+        assert cell.execution_count is not None, f"{name} cell {index} did not run"
+        widgets += sum(WIDGET_MIME in o.get("data", {}) for o in cell.outputs)
+    return widgets
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_notebook_runs_in_jupyterlab_and_its_views_render(
+    page: LabPage, built_notebooks: None, name: str
+) -> None:
+    stem = _stem(name)
+    try:
+        page.open_notebook(name)
+        page.run_all_cells()
+        prompts = page.wait_until_executed(RUN_TIMEOUT)
+        page.screenshot(f"{stem}-00-after-run-all")
+        assert all(re.fullmatch(r"\[\d+\]:", p) for p in prompts), (
+            f"{name}: not every code cell ran: {prompts}"
+        )
+        for number, step in enumerate(CASES[name], start=1):
+            if isinstance(step, Click):
+                _click(page, step)
+                continue
+            element = wait_for(
+                lambda step=step: _find(page, step),
+                STEP_TIMEOUT,
+                f"{step.what}: {step.selector!r} containing {step.text!r} in {name}",
+            )
+            page.screenshot(f"{stem}-{number:02d}-{_slug(step.what)}", element)
+        rendered = _check_widgets_rendered(page, name)
+        saved = _check_saved_notebook(page, name)
+        assert rendered == saved, f"{name}: {saved} widget outputs, {rendered} rendered"
+    except BaseException:
+        page.screenshot(f"{stem}-failure")
+        raise
