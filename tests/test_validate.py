@@ -597,3 +597,21 @@ def test_when_a_class_disappears_then_class_balance_fails_and_a_new_rare_one_is_
     one_more.loc[one_more.index[0], "species"] = "Emperor"
     checks = evaluate_profile(Profile.from_frame(one_more), rules)
     assert next(c for c in checks if c.id == "class_balance:species").passed
+
+
+def test_when_json_lines_data_does_not_parse_then_the_error_names_the_line(tmp_path):
+    path = tmp_path / "d.jsonl"
+    path.write_text('{"x": 1}\n{"x": 2}\n{"x": oops}\n')
+    with pytest.raises(BeamMLError, match="line 3"):
+        validate(str(path), RuleSet((NotNull("x"),)))
+
+
+def test_when_the_data_is_empty_or_all_null_then_checks_fail_without_a_crash():
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0] * 20, "s": ["a", "b", "c"] * 20})
+    rules = infer_rules(Profile.from_frame(frame))
+    empty = validate(frame.iloc[:0], rules)
+    assert not empty.passed and empty.rows == {"total": 0, "valid": 0, "invalid": 0}
+    nulls = validate(pd.DataFrame({"x": [np.nan] * 5, "s": [None] * 5}), rules)
+    assert_counts_add_up(nulls, 5)
+    mean = next(c for c in nulls.checks if c.id == "mean:x")
+    assert not mean.passed and mean.message == "'x' has no values"

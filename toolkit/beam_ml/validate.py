@@ -895,12 +895,15 @@ def _evaluate(
     if isinstance(rule, Mean | Std | Quantile | Outliers | JSDivergence) and (
         c.get("type") not in NUMERIC or c.get("mean") is None
     ):
+        numeric = c.get("type") in NUMERIC
         return _check(
             rule,
             False,
-            f"type {c.get('type')}",
-            "a numeric column",
-            message=f"{rule.target!r} is not numeric (or has no values)",
+            "no values" if numeric else f"type {c.get('type')}",
+            "a numeric column with values",
+            message=f"{rule.target!r} has no values"
+            if numeric
+            else f"{rule.target!r} is not numeric here",
         )
     if isinstance(rule, Mean):
         value = float(c["mean"])
