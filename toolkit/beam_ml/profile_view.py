@@ -38,6 +38,15 @@ def _e(value: Any) -> str:
     return html.escape(_fmt(value), quote=True)
 
 
+def _duplicates(data: dict[str, Any]) -> str:
+    """'12 duplicate rows' when exact, else the estimate with its sketch bounds."""
+    d = data["duplicates"]
+    low, high = d.get("lower", d["estimate"]), d.get("upper", d["estimate"])
+    if low == high:
+        return f"{d['estimate']:,} duplicate rows"
+    return f"~{d['estimate']:,} duplicate rows ({low:,}–{high:,})"
+
+
 def _sorted_alerts(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rank = {k: i for i, k in enumerate(_ORDER)}
     return sorted(alerts, key=lambda a: rank.get(a["kind"], len(rank)))
@@ -49,7 +58,7 @@ def profile_text(data: dict[str, Any]) -> str:
     cols = data["columns"]
     lines = [
         f"Profile: {data['rows']:,} rows × {len(cols)} columns, "
-        f"~{data['duplicates']['estimate']:,} duplicate rows, {len(data['alerts'])} alerts"
+        f"{_duplicates(data)}, {len(data['alerts'])} alerts"
     ]
     for a in _sorted_alerts(data["alerts"]):
         where = f"{a['column']}: " if a["column"] is not None else ""
@@ -157,7 +166,7 @@ def profile_html(data: dict[str, Any], standalone: bool = False) -> str:
     out.append(
         '<div class="bml-overview">'
         f"<b>{rows:,}</b> rows · <b>{len(cols)}</b> columns · "
-        f"~{data['duplicates']['estimate']:,} duplicate rows · "
+        f"{html.escape(_duplicates(data))} · "
         f'<span class="{"bml-bad" if alerts else "bml-good"}">{len(alerts)} alerts</span></div>'
     )
     if alerts:
