@@ -319,3 +319,11 @@ def test_unforeseen_errors_are_still_one_line_with_a_way_to_the_traceback(
     monkeypatch.setenv("BEAM_ML_VERBOSE", "1")
     with pytest.raises(RuntimeError), capture_output():
         ip.run_line_magic("beam_ml", f"read penguins {penguins}")
+
+
+def test_read_caption_counts_the_lines_that_could_not_be_read(ip: Any, tmp_path) -> None:
+    dirty = tmp_path / "dirty.csv"
+    dirty.write_text("a,b\n1,2\n3,4,5\n6,7\n")
+    out = line(ip, f"read dirty {dirty}")
+    assert len(ip.user_ns["dirty"]) == 2
+    assert "1 line(s) could not be read, first: line 3: expected 2 fields, saw 3" in out.stdout

@@ -130,7 +130,9 @@ class BeamML(Magics):
         result = self._run(lambda: self.session.add(step, sample=form.sample))
         if form.form in ("read", "transform"):
             self._bind(step.name, step.name, result)
-            display(FramePreview(step.name, result, self.session.sample_for(step.name)))
+            bad = self.session.bad_records(step.name) if form.form == "read" else []
+            sample = self.session.sample_for(step.name)
+            display(FramePreview(step.name, result, sample, bad_records=bad))
         else:
             self._bind(step.name, out, result)
             display(self._view(step.name, result))

@@ -127,6 +127,7 @@ class Session:
         self._samples: dict[str, int] = {}  # per-step sample sizes set explicitly
         self._cache: OrderedDict[str, Any] = OrderedDict()
         self._rows: dict[str, pd.DataFrame] = {}  # valid rows of validate previews, by key
+        self._bad: dict[str, list[Any]] = {}  # BadRecords of read previews, by key
         self._shown: dict[str, str] = {}  # step name -> key of the result last returned
         self._listeners: list[Callable[[Progress], None]] = []
 
@@ -254,6 +255,11 @@ class Session:
             return self._samples[name]
         inputs = step.inputs()
         return self.sample_for(inputs[0]) if inputs else self.default_sample
+
+    def bad_records(self, name: str) -> list[Any]:
+        """The lines a read step's last preview could not read (``sources.BadRecord``s)."""
+        self.get(name)
+        return list(self._bad.get(self._key(name, self.sample_for(name)), []))
 
     def set_sample(self, name: str, sample: int) -> Any:
         """Change how many rows ``name`` previews on, and re-run it."""
@@ -400,7 +406,9 @@ class Session:
         rows = sum(len(v) for v in inputs.values() if isinstance(v, pd.DataFrame)) or None
         with self._stage(step, rows if inputs else n) as done:
             value = self._preview(step, inputs, n)
-            if isinstance(value, tuple):  # (report, valid rows) of a validate step
+            if isinstance(value, tuple) and _kind(step) == "read":
+                value, self._bad[key] = value
+            elif isinstance(value, tuple):  # (report, valid rows) of a validate step
                 value, self._rows[key] = value
             done["rows"] = len(value) if isinstance(value, pd.DataFrame) else _rows(value)
         self.computed.append(name)
@@ -408,6 +416,7 @@ class Session:
         while len(self._cache) > self.max_cached:
             old, _ = self._cache.popitem(last=False)
             self._rows.pop(old, None)
+            self._bad.pop(old, None)
         return value
 
     def _input(self, name: str, n: int) -> Any:
@@ -424,7 +433,9 @@ class Session:
         if kind == "read":
             from beam_ml.sources import head
 
-            return head(step.source(), n)
+            bad: list[Any] = []
+            frame = head(step.source(), n, bad_records=bad)
+            return frame, bad  # bad: the lines that could not become rows
         if kind == "transform":
             frame = inputs[step.input]
             if not isinstance(frame, pd.DataFrame):

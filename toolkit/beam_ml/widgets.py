@@ -210,13 +210,28 @@ def progress_display(session: Session) -> Iterator[ProgressView]:
 class FramePreview(View):
     """The pandas sample a read or transform step binds: a caption and its first rows."""
 
-    def __init__(self, name: str, frame: pd.DataFrame, sample: int, rows: int = 10) -> None:
+    def __init__(
+        self,
+        name: str,
+        frame: pd.DataFrame,
+        sample: int,
+        rows: int = 10,
+        bad_records: list[Any] | None = None,
+    ) -> None:
         super().__init__()
         self.name, self.frame, self.sample, self.rows = name, frame, sample, rows
+        self.bad_records = list(bad_records or [])
 
     def caption(self) -> str:
         shape = f"{len(self.frame):,} rows x {len(self.frame.columns)} columns"
-        return f"{self.name}: {shape} (preview of up to {self.sample:,} rows, bound to {self.name})"
+        text = f"{self.name}: {shape} (preview of up to {self.sample:,} rows, bound to {self.name})"
+        if self.bad_records:
+            first = self.bad_records[0]
+            text += (
+                f"; {len(self.bad_records)} line(s) could not be read, "
+                f"first: line {first.line}: {first.reason}"
+            )
+        return text
 
     def static_bundle(self) -> dict[str, Any]:
         head = self.frame.head(self.rows)
