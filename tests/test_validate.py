@@ -615,3 +615,17 @@ def test_when_the_data_is_empty_or_all_null_then_checks_fail_without_a_crash():
     assert_counts_add_up(nulls, 5)
     mean = next(c for c in nulls.checks if c.id == "mean:x")
     assert not mean.passed and mean.message == "'x' has no values"
+
+
+def test_when_a_few_whole_numbers_change_their_mix_then_the_value_drift_check_fails():
+    df = pd.read_csv(bml.datasets.load("penguins"))
+    ref, new = _halves(df, seed=3)
+    rules = infer_rules(Profile.from_frame(ref))
+    assert any(r.id == "linf_distance:year" for r in rules)
+    assert all(c.passed for c in evaluate_profile(Profile.from_frame(new), rules))
+    later = new.assign(year=np.where(new["year"] == 2007, 2009, new["year"]))
+    checks = {c.id: c for c in evaluate_profile(Profile.from_frame(later), rules)}
+    assert not checks["linf_distance:year"].passed
+    assert checks["linf_distance:year"].observed == pytest.approx(
+        (new["year"] == 2007).mean(), abs=0.06
+    )

@@ -669,6 +669,17 @@ def _infer_numeric(view: _View, name: str, c: dict[str, Any], count: int) -> lis
                     reference=probs,
                 )
             )
+    values = view.values(name) if c.get("type") == "integer" else None
+    if values and len(values) <= 20:
+        # a few whole numbers (years, months, ratings): quantile bins merge them,
+        # so watch the share of each value too
+        rules.append(
+            LInfDistance(
+                name,
+                threshold=_ceil_sig(_linf_threshold(count)),
+                reference={_key(v): _sig(k / count, 6) for v, k in values},
+            )
+        )
     return rules
 
 
