@@ -42,6 +42,9 @@ from beam_ml.validate import (
     split_batch,
     validate,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.pandas import column, data_frames, range_indexes
 
 
 def _halves(df: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -491,11 +494,6 @@ def test_when_cells_hold_lists_then_row_rules_judge_their_text_and_do_not_crash(
     valid, invalid = split_batch(frame, [AllowedValues("tags", ("a", "['a']"))])
     assert len(valid) + len(invalid) == 4
     assert [e for e in invalid["_errors"]] == [["allowed_values:tags"]]
-
-
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-from hypothesis.extra.pandas import column, data_frames, range_indexes  # noqa: E402
 
 
 @settings(max_examples=60, deadline=None)
