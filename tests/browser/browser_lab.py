@@ -101,8 +101,6 @@ class JupyterLab:
             JUPYTER_CONFIG_DIR=str(self.home / "config"),
             JUPYTER_RUNTIME_DIR=str(self.home / "runtime"),
             IPYTHONDIR=str(self.home / "ipython"),
-            # The kernel's matplotlib must not look for a display.
-            MPLBACKEND="module://matplotlib_inline.backend_inline",
         )
         return env
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import nbformat
@@ -128,7 +129,25 @@ def views_notebook(penguins: str) -> nbformat.NotebookNode:
     return notebook
 
 
-BUILT = {"browser_views.ipynb": views_notebook}
+def raising_notebook(penguins: str) -> nbformat.NotebookNode:
+    """A cell that raises, between two that do not: the checks must name it."""
+    v4 = nbformat.v4
+    notebook = v4.new_notebook(
+        cells=[
+            v4.new_code_cell("rows = 344"),
+            v4.new_code_cell("rows / 0"),
+            v4.new_code_cell("rows"),
+        ]
+    )
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+    }
+    return notebook
+
+
+BUILT = {"browser_views.ipynb": views_notebook, "browser_raises.ipynb": raising_notebook}
 
 
 @pytest.fixture(scope="module")
@@ -178,12 +197,20 @@ return [...panel.querySelectorAll('.jp-OutputArea-output:not([data-mime-type])')
 """
 
 
-def _check_widgets_rendered(page: LabPage, name: str) -> int:
-    """No widget is left loading or broken; returns how many widgets rendered."""
+def _check_widgets_rendered(page: LabPage, name: str, expected: int) -> None:
+    """All ``expected`` widgets render: none left loading, broken or shown as plain text."""
+
+    def rendered() -> bool:
+        return int(page.driver.execute_script(_WIDGET_OUTPUTS_JS)) == expected
+
+    try:
+        wait_for(rendered, STEP_TIMEOUT, f"{expected} widgets to render")
+    except TimeoutError:
+        count = page.driver.execute_script(_WIDGET_OUTPUTS_JS)
+        raise AssertionError(f"{name}: {expected} widget outputs, {count} rendered") from None
     text = page.output_text()
     assert "Loading widget" not in text, f"{name}: a widget never loaded"
     assert "Error displaying widget" not in text, f"{name}: a widget failed to display"
-    return int(page.driver.execute_script(_WIDGET_OUTPUTS_JS))
 
 
 def _check_saved_notebook(page: LabPage, name: str) -> int:
@@ -217,22 +244,36 @@ def test_notebook_runs_in_jupyterlab_and_its_views_render(
         page.run_all_cells()
         prompts = page.wait_until_executed(RUN_TIMEOUT)
         page.screenshot(f"{stem}-00-after-run-all")
+        # The saved file says which cell failed and why, before the prompts say that one did.
+        widgets = _check_saved_notebook(page, name)
         assert all(re.fullmatch(r"\[\d+\]:", p) for p in prompts), (
             f"{name}: not every code cell ran: {prompts}"
         )
+        _check_widgets_rendered(page, name, widgets)
         for number, step in enumerate(CASES[name], start=1):
             if isinstance(step, Click):
                 _click(page, step)
                 continue
             element = wait_for(
-                lambda step=step: _find(page, step),
+                partial(_find, page, step),
                 STEP_TIMEOUT,
                 f"{step.what}: {step.selector!r} containing {step.text!r} in {name}",
             )
             page.screenshot(f"{stem}-{number:02d}-{_slug(step.what)}", element)
-        rendered = _check_widgets_rendered(page, name)
-        saved = _check_saved_notebook(page, name)
-        assert rendered == saved, f"{name}: {saved} widget outputs, {rendered} rendered"
     except BaseException:
         page.screenshot(f"{stem}-failure")
         raise
+
+
+def test_when_a_cell_raises_then_the_check_names_the_cell_and_the_error(
+    page: LabPage, built_notebooks: None
+) -> None:
+    name = "browser_raises.ipynb"
+    page.open_notebook(name)
+    page.run_all_cells()
+    prompts = page.wait_until_executed(RUN_TIMEOUT)
+    page.screenshot(f"{_stem(name)}-00-after-run-all")
+    # Run All stops at the error: the cell after it never runs.
+    assert re.fullmatch(r"\[\d+\]:", prompts[1]) and not re.fullmatch(r"\[\d+\]:", prompts[2])
+    with pytest.raises(AssertionError, match=r"cell 1: ZeroDivisionError: division by zero"):
+        _check_saved_notebook(page, name)
