@@ -1268,13 +1268,18 @@ def build_report(
         invalid_frame = invalid_frame.sort_values("_line", kind="stable").reset_index(drop=True)
     parsed_rows = view.rows
     counts: dict[str, int] = {}
-    for errors in invalid_frame["_errors"]:
-        for rule_id in errors:
-            counts[rule_id] = counts.get(rule_id, 0) + 1
+    samples: dict[str, list[int]] = {}
+    if len(invalid_frame):
+        # one row per (row, failed rule): counts and the first rows of each rule
+        exploded = invalid_frame["_errors"].explode().dropna()
+        counts = {str(k): int(v) for k, v in exploded.value_counts().items()}
+        firsts = exploded.groupby(exploded, sort=False).head(SAMPLE_ROWS)
+        for position, rule_id in firsts.items():
+            samples.setdefault(str(rule_id), []).append(int(position))
     checks: list[Check] = []
     for rule in rules.rules:
         if isinstance(rule, RowRule):
-            checks.append(_row_check(rule, view, counts, invalid_frame, parsed_rows))
+            checks.append(_row_check(rule, view, counts, samples, invalid_frame, parsed_rows))
     checks = [*evaluate_profile(view, rules, reference, duplicates), *checks]
     checks = _in_rule_order(rules, checks)
     bad = list(bad_records)
@@ -1320,7 +1325,12 @@ def _in_rule_order(rules: RuleSet, checks: list[Check]) -> list[Check]:
 
 
 def _row_check(
-    rule: RowRule, view: _View, counts: dict[str, int], invalid: pd.DataFrame, rows: int
+    rule: RowRule,
+    view: _View,
+    counts: dict[str, int],
+    samples: dict[str, list[int]],
+    invalid: pd.DataFrame,
+    rows: int,
 ) -> Check:
     expected = _expected(rule)
     if rule.column not in view.columns:  # type: ignore[attr-defined]
@@ -1335,8 +1345,7 @@ def _row_check(
     share = failing / rows if rows else 0.0
     sample: tuple[dict[str, Any], ...] = ()
     if failing:
-        hit = invalid["_errors"].map(lambda errors: rule.id in errors)
-        sample = tuple(_records(invalid[hit.to_numpy(dtype=bool)].head(SAMPLE_ROWS)))
+        sample = tuple(_records(invalid.loc[samples.get(rule.id, [])]))
     check = _check(
         rule,
         share <= rule.max_share,
