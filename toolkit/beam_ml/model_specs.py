@@ -20,6 +20,7 @@ pipeline.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 import json
@@ -123,6 +124,8 @@ def _load_once(token: str, load: Callable[[], Any]) -> Any:
     try:
         _LOADED[token] = model
     except TypeError:
+        if len(_PINNED) >= 4:  # a notebook makes many previews: keep only recent models
+            _PINNED.pop(next(iter(_PINNED)))
         _PINNED[token] = model
     return model
 
@@ -168,9 +171,14 @@ def inference_columns(
     stem = "proba" if proba else "output"
     for i, label in enumerate(labels):
         columns[f"{stem}_{label}"] = array[:, i]
-    columns["prediction"] = np.asarray(labels, dtype=object)[array.argmax(axis=1)]
-    if all(isinstance(x, int | np.integer) for x in labels):
-        columns["prediction"] = columns["prediction"].astype(np.int64)
+    best = array.argmax(axis=1)
+    if classes is None:
+        columns["prediction"] = best  # the index of the largest output
+    else:
+        lookup = np.asarray(labels)
+        columns["prediction"] = (
+            lookup[best] if lookup.dtype.kind in "biuf" else lookup.astype(object)[best]
+        )
     return columns
 
 
@@ -293,8 +301,13 @@ class FrameModelHandler(ModelHandler):
 _INDEXERS: dict[tuple[tuple[Any, ...], tuple[str, ...]], np.ndarray] = {}
 
 
-def feature_array(batch: pd.DataFrame, features: Sequence[str], dtype: Any = None) -> np.ndarray:
-    """The feature columns as one C-ordered 2-D array (5-15x cheaper than batch[features])."""
+def feature_array(
+    batch: pd.DataFrame, features: Sequence[str], dtype: Any = None, writeable: bool = False
+) -> np.ndarray:
+    """The feature columns as one C-ordered 2-D array (5-15x cheaper than batch[features]).
+
+    ``writeable`` copies a read-only view of the frame (torch wants to own its input).
+    """
     blocks: Sequence[Any] = getattr(getattr(batch, "_mgr", None), "blocks", ())
     if len(blocks) == 1 and blocks[0].dtype.kind in "biuf":
         # One numeric block (what a reader of numeric files yields): to_numpy() is
@@ -305,12 +318,17 @@ def feature_array(batch: pd.DataFrame, features: Sequence[str], dtype: Any = Non
             indexer = _INDEXERS[key] = batch.columns.get_indexer(list(features))
             if len(_INDEXERS) > 256:
                 _INDEXERS.clear()
-        array = batch.to_numpy()[:, indexer]
+        whole = batch.to_numpy()
+        if len(indexer) == whole.shape[1] and (indexer == np.arange(len(indexer))).all():
+            array = whole  # every column, in order: one copy below, not two
+        else:
+            array = whole[:, indexer]
     else:
         array = np.column_stack([batch[c].to_numpy() for c in features])
     if dtype is not None and array.dtype != dtype:
         array = array.astype(dtype)
-    return np.ascontiguousarray(array)
+    array = np.ascontiguousarray(array)
+    return array.copy() if writeable and not array.flags.writeable else array
 
 
 def _shape_error(features: Sequence[str], wanted: int | None, got: Any, detail: str = "") -> Any:
@@ -527,7 +545,22 @@ def _torch_batch_inference(
     return [PredictionResult(batch[0], output, model_id)]
 
 
+_WIDTHS: weakref.WeakKeyDictionary[Any, int | None] = weakref.WeakKeyDictionary()
+
+
 def _first_linear_width(model: Any) -> int | None:
+    """in_features of the model's first Linear layer (cached per model), if any."""
+    try:
+        return _WIDTHS[model]
+    except (KeyError, TypeError):
+        pass
+    width = _find_linear_width(model)
+    with contextlib.suppress(TypeError):  # not weak-referenceable: just don't cache
+        _WIDTHS[model] = width
+    return width
+
+
+def _find_linear_width(model: Any) -> int | None:
     try:
         import torch
 
@@ -610,7 +643,7 @@ class PytorchModel(_Spec):
         width = _first_linear_width(model)
         if width is not None and width != len(features):
             raise _shape_error(features, width, None)
-        tensor = torch.from_numpy(feature_array(batch, features, np.float32))
+        tensor = torch.from_numpy(feature_array(batch, features, np.float32, writeable=True))
         try:
             (result,) = base.run_inference([tensor], model, inference_args)
         except RuntimeError as error:
