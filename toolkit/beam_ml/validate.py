@@ -214,8 +214,8 @@ class ValidationReport:
             share = "" if c["share"] is None else f"{c['share']:.4g}"
             sample = ""
             if c["sample"]:
-                sample = "<details><summary>{} rows</summary><pre>{}</pre></details>".format(
-                    len(c["sample"]),
+                sample = "<details><summary>{}</summary><pre>{}</pre></details>".format(
+                    _plural(len(c["sample"]), "row", "rows"),
                     esc("\n".join(json.dumps(r, default=str) for r in c["sample"])),
                 )
             message = f"<br><span class='bml-muted'>{esc(c['message'])}</span>" * bool(c["message"])
@@ -231,6 +231,10 @@ class ValidationReport:
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         return {"text/plain": self._text(), "text/html": self._html()}
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 def _failures_first(checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -1304,7 +1308,9 @@ def build_report(
             share=len(bad) / total if total else 0.0,
             id="parse",
             level="row",
-            message=f"{len(bad)} lines could not be read as rows" if bad else "",
+            message=_plural(len(bad), "line", "lines") + " could not be read as rows"
+            if bad
+            else "",
             sample=tuple(b.to_dict() for b in bad[:SAMPLE_ROWS]),
         ),
     )
@@ -1352,6 +1358,6 @@ def _row_check(
         {"failing_rows": failing},
         expected,
         share,
-        message=f"{failing} rows fail" if failing else "",
+        message=_plural(failing, "row fails", "rows fail") if failing else "",
     )
     return Check(**{**check.__dict__, "sample": sample})
