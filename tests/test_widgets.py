@@ -197,8 +197,15 @@ def test_validation_view_filters_failures_and_all_checks(penguins: str, tmp_path
     assert isinstance(view, ValidationView)
     view.widget  # noqa: B018
     assert view.table.value.count("FAIL") == 1 and "not_null" not in view.table.value
+    heavy = int((s.result("penguins").body_mass_g > 4000).sum())
+    assert view.summary() == (
+        f"validation failed: 1 failed check(s); rows: 40 total, {40 - heavy} valid, {heavy} invalid"
+    )
+    assert "max: 4000" in view.table.value  # the expected bounds, readable
     view.filter.value = "all"
     assert "not_null" in view.table.value and view.table.value.count("FAIL") == 1
+    assert view.table.value.startswith('<div class="bml bml-view">')  # styled after a toggle
+    assert isinstance(view.widget.children[-1], ipywidgets.Accordion)
     bundle = view._repr_mimebundle_()
     assert bundle["text/plain"] and bundle["text/html"] and WIDGET_MIME in bundle
 

@@ -441,6 +441,16 @@ def histogram_svg(column: str, data: dict[str, Any], width: int = 360, height: i
     )
 
 
+def _value(value: Any, limit: int = 80) -> str:
+    """A check's observed/expected value, short: floats to 4 significant digits."""
+    if isinstance(value, float):
+        return _stat(value)
+    if isinstance(value, dict):
+        inner = ", ".join(f"{k}: {_value(v, limit)}" for k, v in value.items())
+        return _clip(inner, limit)
+    return _clip(one_line(str(value), 1000), limit)
+
+
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -532,7 +542,7 @@ class ValidationView(View):
             raise BeamMLError.expected("'failures' or 'all'", repr(show))
         self.show = show
         if self._widget is not None:
-            self.table.value = self.checks_html()
+            self.table.value = _styled(self.checks_html())
         return self.checks_html()
 
     def checks_html(self) -> str:
@@ -545,8 +555,8 @@ class ValidationView(View):
             f"{'pass' if c.get('passed') else 'FAIL'}</td>"
             f"<td>{html.escape(str(c.get('rule')))}</td>"
             f"<td>{html.escape(str(c.get('column') or ''))}</td>"
-            f"<td>{html.escape(one_line(str(c.get('observed')), 80))}</td>"
-            f"<td>{html.escape(one_line(str(c.get('expected')), 80))}</td>"
+            f"<td>{html.escape(_value(c.get('observed')))}</td>"
+            f"<td>{html.escape(_value(c.get('expected')))}</td>"
             "</tr>"
             for c in checks
         )
@@ -558,17 +568,23 @@ class ValidationView(View):
 
     def _build(self) -> Any:
         w = _ipywidgets()
-        rows = self.data.get("rows", {})
-        verdict = "passed" if getattr(self.report, "passed", False) else "failed"
-        summary = w.HTML(
-            value=_styled(f"<p><b>validation {verdict}</b>: {html.escape(str(rows))}</p>")
-        )
+        summary = w.HTML(value=_styled(f"<p>{html.escape(self.summary())}</p>"))
         self.filter = w.ToggleButtons(
             options=[("Failures", "failures"), ("All checks", "all")], value=self.show
         )
         self.table = w.HTML(value=_styled(self.checks_html()))
         self.filter.observe(lambda ch: self.set_filter(ch["new"]), names="value")
-        return w.VBox([summary, self.filter, self.table])
+        report = w.HTML(value=_bundle(self.report).get("text/html", ""))
+        details = w.Accordion(children=[report], titles=("Report and quarantined rows",))
+        return w.VBox([summary, self.filter, self.table, details])
+
+    def summary(self) -> str:
+        """One line: the verdict and where the rows went."""
+        rows = self.data.get("rows", {})
+        verdict = "passed" if self.data.get("passed") else "failed"
+        failed = sum(1 for c in self.data.get("checks", []) if not c.get("passed"))
+        counts = ", ".join(f"{v:,} {k}" for k, v in rows.items() if isinstance(v, int))
+        return f"validation {verdict}: {failed} failed check(s); rows: {counts}"
 
 
 # --------------------------------------------------------------------------- dispatch
