@@ -159,7 +159,8 @@ def test_module_imports_only_beam_and_the_engine_and_passes_ruff(penguins, model
     ):
         done = subprocess.run([str(RUFF), *command, result.path], capture_output=True, text=True)
         assert done.returncode == 0, done.stdout + done.stderr
-    requirements = Path(result.requirements).read_text().splitlines()
+    lines = Path(result.requirements).read_text().splitlines()
+    requirements = [line for line in lines if not line.startswith("#")]
     pinned = {line.split("==")[0] for line in requirements}
     assert {"apache-beam", "pandas", "numpy", "pyarrow", "datasketches", "pyyaml"} <= pinned
     assert {"scikit-learn", "beam-ml-toolkit"} <= pinned and "torch" not in pinned
@@ -396,3 +397,26 @@ def test_export_from_a_live_ipython_shell_through_the_magic(penguins, tmp_path):
     source = target.read_text()
     assert "def transform_heavy(df):" in source and "get_ipython" not in source
     assert (target.parent / "requirements.txt").exists()
+
+
+def test_module_accepts_remote_runner_options_and_labels_steps_by_name(penguins, tmp_path):
+    result = export(_graph(penguins), tmp_path / "pipeline.py")
+    script = f"""
+import apache_beam as beam, importlib.util, json, sys
+from apache_beam.options.pipeline_options import PipelineOptions
+spec = importlib.util.spec_from_file_location("pipeline", {result.path!r})
+module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)
+options = PipelineOptions(["--runner=DataflowRunner", "--project=p", "--region=r",
+    "--temp_location=gs://b/tmp", "--input", {penguins!r}, "--output", "gs://b/out"])
+args = options.view_as(module.PipelineArgs)
+p = beam.Pipeline()  # built, never run: Dataflow cannot run here
+module.build_pipeline(p, options)
+labels = [t.full_label for t in p.transforms_stack[0].parts]
+print(json.dumps({{"input": args.penguins_path, "output": args.output, "labels": labels}}))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["input"] == penguins and seen["output"] == "gs://b/out"
+    for name in ("penguins", "heavy", "stats", "check", "Write[heavy]", "Write[stats]"):
+        assert name in seen["labels"], seen["labels"]

@@ -571,7 +571,12 @@ def export(source: Any, path: str | os.PathLike[str] = "pipeline.py") -> ExportR
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(code, encoding="utf-8")
     reqs = target.with_name("requirements.txt")
-    reqs.write_text("\n".join(requirements(graph)) + "\n", encoding="utf-8")
+    header = (
+        "# Pinned to the versions the notebook ran with (written by beam-ml export).\n"
+        "# beam-ml-toolkit is installed from its sdist: pip install dist/beam_ml_toolkit-*.tar.gz\n"
+        "# locally, or --extra_package dist/beam_ml_toolkit-*.tar.gz for a remote runner.\n"
+    )
+    reqs.write_text(header + "\n".join(requirements(graph)) + "\n", encoding="utf-8")
     gpu = tuple(
         s.name for s in graph.steps if isinstance(s, InferStep | CompareStep) and s.resource_hint()
     )

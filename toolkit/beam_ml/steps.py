@@ -975,54 +975,89 @@ def _profile_json(profile: Any) -> str:
     return str(profile.to_json(indent=2))
 
 
-def write_outputs(step: Step, result: Any, output: str) -> None:
-    """Write a step's outputs under ``output/<step name>/`` (see ``OUTPUT_LAYOUT``).
-
-    Rows are JSON Lines shards written by Beam's ``WriteToText`` (any runner,
-    any file system Beam knows: local, gs://, s3://, hdfs://).
-    """
+def _join(base: str, name: str) -> str:
+    """``base/name`` on any file system, even one whose client is not installed here
+    (the launcher of a Dataflow job may lack gcsfs; its workers do not)."""
     from apache_beam.io.filesystems import FileSystems
 
-    folder = FileSystems.join(output, step.name)
-    label = f"Write[{step.name}]"
+    try:
+        return str(FileSystems.join(base, name))
+    except ValueError:
+        return base.rstrip("/") + "/" + name
 
-    def rows(pcoll: Any, stem: str) -> None:
-        _ = (
-            pcoll
-            | f"{label}/{stem}/Lines" >> beam.FlatMap(frame_lines)
-            | f"{label}/{stem}/Write"
-            >> beam.io.WriteToText(FileSystems.join(folder, stem), file_name_suffix=".jsonl")
-        )
 
-    def one(pcoll: Any, name: str, to_text: Callable[[Any], str]) -> None:
-        path = FileSystems.join(folder, name)
-        _ = (
-            pcoll
-            | f"{label}/{name}/Json" >> beam.Map(to_text)
-            | f"{label}/{name}/Write" >> beam.Map(_write_text, path)
-        )
+def _bad_record_json(record: Any) -> str:
+    return json.dumps(record.to_dict())
 
+
+# file stem -> how its PCollection becomes text, and whether it is one file or shards
+_WRITERS: dict[str, tuple[Callable[[Any], Any], bool]] = {
+    "bad_records": (_bad_record_json, False),
+    "rows": (frame_lines, False),
+    "invalid": (frame_lines, False),
+    "predictions": (frame_lines, False),
+    "errors": (frame_lines, False),
+    "profile.json": (_profile_json, True),
+    "report.json": (_report_json, True),
+}
+
+
+class _WriteOutputs(beam.PTransform):
+    """``{stem: PCollection}`` -> files under ``folder`` (JSON Lines shards or one JSON)."""
+
+    def __init__(self, folder: str) -> None:
+        super().__init__()
+        self.folder = folder
+
+    def expand(self, outputs: dict[str, Any]) -> Any:
+        written = {}
+        for stem, pcoll in outputs.items():
+            to_text, single = _WRITERS[stem]
+            path = _join(self.folder, stem)
+            if single:
+                written[stem] = (
+                    pcoll
+                    | f"{stem}/Json" >> beam.Map(to_text)
+                    | f"{stem}/Write" >> beam.Map(_write_text, path)
+                )
+            else:
+                lines = pcoll | f"{stem}/Lines" >> beam.FlatMap(to_text)
+                written[stem] = lines | f"{stem}/Write" >> beam.io.WriteToText(
+                    path, file_name_suffix=".jsonl"
+                )
+        return written
+
+
+def step_outputs(step: Step, result: Any) -> dict[str, Any]:
+    """The PCollections a step writes, by file stem (see ``OUTPUT_LAYOUT``)."""
     if isinstance(step, ReadStep):
         bad = getattr(result, _BAD_RECORDS, None)
-        if bad is not None:
-            _ = (
-                bad
-                | f"{label}/bad_records/Json" >> beam.Map(lambda r: json.dumps(r.to_dict()))
-                | f"{label}/bad_records/Write"
-                >> beam.io.WriteToText(
-                    FileSystems.join(folder, "bad_records"), file_name_suffix=".jsonl"
-                )
-            )
-    elif isinstance(step, TransformStep):
-        rows(result, "rows")
-    elif isinstance(step, ProfileStep):
-        one(result, "profile.json", _profile_json)
-    elif isinstance(step, ValidateStep):
-        one(result["report"], "report.json", _report_json)
-        rows(result["valid"], "rows")
-        rows(result["invalid"], "invalid")
-    elif isinstance(step, InferStep | CompareStep):
-        rows(result, "predictions")
-        errors = extra_outputs(result).get("errors")
-        if errors is not None:
-            rows(errors, "errors")
+        return {} if bad is None else {"bad_records": bad}
+    if isinstance(step, TransformStep):
+        return {"rows": result}
+    if isinstance(step, ProfileStep):
+        return {"profile.json": result}
+    if isinstance(step, ValidateStep):
+        return {
+            "report.json": result["report"],
+            "rows": result["valid"],
+            "invalid": result["invalid"],
+        }
+    out = {"predictions": result}
+    errors = extra_outputs(result).get("errors")
+    if errors is not None:
+        out["errors"] = errors
+    return out
+
+
+def write_outputs(step: Step, result: Any, output: str) -> Any:
+    """Write a step's outputs under ``output/<step name>/`` (see ``OUTPUT_LAYOUT``).
+
+    One composite labelled ``Write[<step>]``. Rows are JSON Lines shards written
+    by Beam's ``WriteToText`` (any runner, any file system Beam knows: local,
+    gs://, s3://, hdfs://); a profile or report is one JSON file.
+    """
+    outputs = step_outputs(step, result)
+    if not outputs:
+        return None
+    return outputs | f"Write[{step.name}]" >> _WriteOutputs(_join(output, step.name))
