@@ -121,32 +121,15 @@ def _add_validate(subparsers: Any) -> None:
     parser.add_argument("--sample", type=int, metavar="N", help="check a uniform sample of N rows")
 
 
-def _validation_reference(path: str, beam_args: list[str]) -> Any:
-    """A profile JSON file becomes a Profile; anything else is data to profile."""
-    from pathlib import Path
-
-    from beam_ml.validate import profile_reference
-
-    file = Path(path)
-    if file.suffix == ".json" and file.is_file():
-        from beam_ml.profile import Profile
-
-        try:
-            return Profile.from_json(file.read_text(encoding="utf-8"))
-        except (BeamMLError, KeyError, TypeError, ValueError):
-            pass  # not a profile: JSON Lines data
-    return profile_reference(path, options=beam_args or None)
-
-
 def _run_validate(args: argparse.Namespace, beam_args: list[str]) -> int:
     from beam_ml.rules import RuleSet
-    from beam_ml.validate import infer_rules, validate
+    from beam_ml.validate import as_reference, infer_rules, validate
 
     options = beam_args or None
     if args.rules:
         rules, reference = RuleSet.read(args.rules), None
     else:
-        reference = _validation_reference(args.reference, beam_args)
+        reference = as_reference(args.reference, options=options)
         rules = infer_rules(reference)
     if args.write_rules:
         rules.write(args.write_rules)

@@ -62,6 +62,7 @@ __all__ = [
     "RuleSet",
     "ValidateRows",
     "ValidationReport",
+    "as_reference",
     "evaluate_profile",
     "infer_rules",
     "validate",
@@ -1142,8 +1143,25 @@ def _resolve_rules(rules: Any, reference: Any) -> RuleSet:
 
 
 def _resolve_reference(reference: Any, options: Any) -> Any:
-    if reference is None or (hasattr(reference, "to_dict") and hasattr(reference, "cdf")):
+    return None if reference is None else as_reference(reference, options=options)
+
+
+def as_reference(reference: Any, options: Any = None) -> Any:
+    """A reference Profile from a Profile, a profile JSON file, or data to profile.
+
+    >>> ref = as_reference("penguins-profile.json")          # doctest: +SKIP
+    """
+    if hasattr(reference, "to_dict") and hasattr(reference, "cdf"):
         return reference
+    if isinstance(reference, str | Path) and str(reference).endswith(".json"):
+        file = Path(reference)
+        if file.is_file():
+            from beam_ml.profile import Profile
+
+            try:
+                return Profile.from_json(file.read_text(encoding="utf-8"))
+            except (BeamMLError, KeyError, TypeError, ValueError):
+                pass  # not a profile: JSON Lines data
     return profile_reference(reference, options=options)
 
 
