@@ -1,0 +1,1 @@
+"""Front-end assets (CSS) of the notebook views, shipped in the wheel as ``beam_ml.assets``."""
