@@ -627,3 +627,8 @@ def test_when_a_few_whole_numbers_change_their_mix_then_the_value_drift_check_fa
     assert checks["linf_distance:year"].observed == pytest.approx(
         (new["year"] == 2007).mean(), abs=0.06
     )
+
+
+def test_when_infer_rules_gets_no_profile_then_the_error_says_how_to_make_one():
+    with pytest.raises(BeamMLError, match=r"expected a Profile, got str: pass bml.profile"):
+        infer_rules("penguins.csv")

@@ -518,7 +518,15 @@ def _key(value: Any) -> Any:
 
 
 def _as_view(profile: Any) -> _View:
-    return profile if isinstance(profile, _View) else _View(profile)
+    if isinstance(profile, _View):
+        return profile
+    if not (hasattr(profile, "to_dict") and hasattr(profile, "cdf")):
+        raise BeamMLError.expected(
+            "a Profile",
+            type(profile).__name__,
+            "pass bml.profile(data), or validate(data, reference=path) to profile it for you",
+        )
+    return _View(profile)
 
 
 # ---------------------------------------------------------------- inference
