@@ -4,7 +4,11 @@ The checks are data: ``CASES`` maps a notebook to the steps a user would see and
 do, in order — ``Shows`` (an element inside the cell outputs matching a CSS
 selector, displayed, whose text contains a string) and ``Click`` (click the
 displayed element matching a selector whose text is exactly a label). To cover
-a new tutorial notebook, add a row for it. Notebooks named ``browser_*`` are
+a new tutorial notebook, add a row for it, made of the view groups it shows::
+
+    "03_inference.ipynb": (*INFERENCE_HTML, *device_toggle("cpu", "gpu")),
+
+Notebooks named ``browser_*`` are
 built here with nbformat into the served tmp folder; the tutorial notebooks are
 copies of notebooks/.
 
@@ -18,6 +22,8 @@ from __future__ import annotations
 
 import re
 import shlex
+import subprocess
+import time
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -48,35 +54,67 @@ class Click:
     label: str
 
 
+Step = Shows | Click
+
 # ipywidgets 8 class names (what @jupyter-widgets/controls renders)
 TOGGLE = ".widget-toggle-buttons button.widget-toggle-button"
 HTML_WIDGET = ".widget-html"
 
-CASES: dict[str, tuple[Shows | Click, ...]] = {
+# The views, as reusable groups of steps: a notebook's row lists the groups it shows.
+# Static HTML (Python API results; also what nbconvert and GitHub show):
+PROFILE_HTML: tuple[Step, ...] = (
+    Shows("the profile view", ".bml-profile .bml-overview", " rows"),
+    Shows("the profile's column table", ".bml-profile table.bml-columns", "distribution"),
+)
+VALIDATION_HTML: tuple[Step, ...] = (
+    Shows("the validation report", ".bml-validation", "Validation"),
+    Shows("the validation report's checks", ".bml-validation tr.bml-check"),
+)
+INFERENCE_HTML: tuple[Step, ...] = (
+    Shows("the inference preview", ".beam-ml-inference .beam-ml-device", "Device:"),
+    Shows("the preview's predictions", ".beam-ml-inference", "Predictions"),
+)
+# ipywidgets views (what the %beam_ml magics show):
+PROFILE_WIDGET: tuple[Step, ...] = (
+    Shows("the profile widget's column picker", ".widget-dropdown select"),
+    Shows("the profile widget's histogram", f"{HTML_WIDGET} .bml-column svg"),
+)
+VALIDATION_WIDGET: tuple[Step, ...] = (
+    Shows("the validation widget's filter", ".widget-toggle-buttons", "All checks"),
+)
+DEVICE_LABELS = {"auto": "Auto", "cpu": "CPU", "gpu": "GPU"}
+
+
+def device_toggle(start: str = "cpu", to: str = "gpu") -> tuple[Step, ...]:
+    """The inference widget's device toggle: flip it ``start`` -> ``to`` -> ``start`` and see
+    the preview re-run each time (its status line says which device was asked for)."""
+    return (
+        Shows("the device toggle", ".widget-toggle-buttons", DEVICE_LABELS[to]),
+        Shows(f"the preview run for {start}", HTML_WIDGET, f"(asked {start};"),
+        *INFERENCE_HTML,
+        Click(f"toggle the device to {to}", TOGGLE, DEVICE_LABELS[to]),
+        # Without CUDA a GPU request falls back to the CPU and says so; with it, it runs there.
+        Shows(f"the preview re-run for {to}", HTML_WIDGET, f"(asked {to};"),
+        Click(f"toggle the device back to {start}", TOGGLE, DEVICE_LABELS[start]),
+        Shows(f"the preview re-run for {start}", HTML_WIDGET, f"(asked {start};"),
+    )
+
+
+CASES: dict[str, tuple[Step, ...]] = {
     "01_quickstart.ipynb": (
         Shows("the penguins as a pandas table", "table.dataframe", "bill_length_mm"),
         Shows("the sampled species counts", ".jp-OutputArea-output", "Adelie"),
         Shows("the row count from a Beam pipeline", ".jp-OutputArea-executeResult", "344"),
     ),
     "browser_views.ipynb": (
-        # Python API: the static HTML views (what nbconvert and GitHub show, too)
-        Shows("the profile view", ".bml-profile .bml-overview", "344 rows"),
-        Shows("the profile's column table", ".bml-profile table.bml-columns", "flipper_length_mm"),
-        Shows("the validation report", ".bml-validation", "Validation failed"),
-        Shows("the failing range check", ".bml-validation tr.bml-check", "bill_length_mm"),
-        # %beam_ml magics: the ipywidgets views
-        Shows("the profile widget's column picker", ".widget-dropdown select", "species"),
-        Shows("the profile widget's histogram", f"{HTML_WIDGET} .bml-column svg"),
-        Shows("the validation widget's filter", ".widget-toggle-buttons", "All checks"),
+        *PROFILE_HTML,
+        Shows("the profile of all the penguins", ".bml-profile .bml-overview", "344 rows"),
+        *VALIDATION_HTML,
+        Shows("the failed range check", ".bml-validation tr.bml-bad", "bill_length_mm"),
+        *PROFILE_WIDGET,
+        *VALIDATION_WIDGET,
         Shows("the validation widget's failed checks", HTML_WIDGET, "FAIL"),
-        Shows("the device toggle", ".widget-toggle-buttons", "GPU"),
-        Shows("the preview on the CPU", HTML_WIDGET, "clean_infer: ran on cpu (asked cpu"),
-        Shows("the preview's predictions", f"{HTML_WIDGET} .beam-ml-inference", "Predictions"),
-        Click("toggle the device to GPU", TOGGLE, "GPU"),
-        # Without CUDA the preview falls back to the CPU and says so; with it, it runs there.
-        Shows("the preview re-run for the GPU request", HTML_WIDGET, "(asked gpu;"),
-        Click("toggle the device back to CPU", TOGGLE, "CPU"),
-        Shows("the preview back on the CPU", HTML_WIDGET, "clean_infer: ran on cpu (asked cpu"),
+        *device_toggle("cpu", "gpu"),
     ),
 }
 
@@ -277,3 +315,12 @@ def test_when_a_cell_raises_then_the_check_names_the_cell_and_the_error(
     assert re.fullmatch(r"\[\d+\]:", prompts[1]) and not re.fullmatch(r"\[\d+\]:", prompts[2])
     with pytest.raises(AssertionError, match=r"cell 1: ZeroDivisionError: division by zero"):
         _check_saved_notebook(page, name)
+
+
+def test_setup_script_is_a_quick_no_op_once_chromium_is_installed(browser_available: None) -> None:
+    script = Path(__file__).with_name("setup.sh")
+    started = time.monotonic()
+    done = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "" and done.stderr == ""  # nothing installed, nothing to say
+    assert time.monotonic() - started < 5
