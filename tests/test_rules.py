@@ -218,3 +218,13 @@ def test_a_ruleset_separates_row_and_dataset_rules():
     row_kinds = {r.kind for r in ONE_OF_EACH.row_rules}
     assert row_kinds == {"not_null", "type", "range", "allowed_values", "regex", "length"}
     assert not row_kinds & {r.kind for r in ONE_OF_EACH.dataset_rules}
+
+
+def test_when_a_written_file_is_edited_wrongly_then_the_error_points_at_the_edited_line():
+    text = ONE_OF_EACH.to_yaml()
+    lines = text.splitlines()
+    assert sum(line.startswith("# ") for line in lines) == 2 + len(ONE_OF_EACH)  # a comment each
+    target = next(i for i, line in enumerate(lines) if line.strip() == "threshold: 0.1")
+    lines[target] = "  threshold: '0.1'"  # quoted: text, not a number
+    message = _error("\n".join(lines))
+    assert message.startswith(f"rules.yaml line {target + 1}: expected a number for 'threshold'")

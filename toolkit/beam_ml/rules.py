@@ -754,13 +754,28 @@ class RuleSet:
 
     def to_yaml(self, path: str | Path | None = None) -> str:
         """The rules as YAML (written to ``path`` too when given)."""
-        body = yaml.dump(
-            self.to_dict(), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100
-        )
-        text = (
+        parts = [
             "# beam-ml validation rules: edit freely, then `beam-ml validate DATA --rules FILE`.\n"
-            "# kinds: " + ", ".join(RULE_KINDS) + "\n" + body
-        )
+            "# kinds: " + ", ".join(RULE_KINDS) + "\n"
+            "version: 1\n"
+            "rules:" + ("\n" if self.rules else " []\n")
+        ]
+        for rule in self.rules:
+            # one comment line per rule says what it checks
+            doc = rule.doc + (" (columns: [] = whole rows)" if rule.id == "unique" else "")
+            if isinstance(rule, RowRule):
+                doc += "; failing rows are quarantined, the check allows max_share of them"
+            parts.append(f"# {rule.id}: {doc}\n")
+            parts.append(
+                yaml.dump(
+                    [rule.to_dict()],
+                    Dumper=_Dumper,
+                    sort_keys=False,
+                    allow_unicode=True,
+                    width=100,
+                )
+            )
+        text = "".join(parts)
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
         return text
