@@ -857,9 +857,26 @@ class RuleSet:
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         import html
+        import json
 
-        text = self.to_yaml()
-        return {"text/plain": text, "text/html": f"<pre class='bml'>{html.escape(text)}</pre>"}
+        rows = []
+        for rule in self.rules:
+            params = {k: v for k, v in rule.to_dict().items() if k not in ("kind", "column")}
+            shown = json.dumps(params, default=str)
+            if len(shown) > 160:
+                shown = shown[:159] + "…"
+            rows.append(
+                f"<tr><td>{html.escape(rule.kind)}</td>"
+                f"<td>{html.escape(str(rule.target or ''))}</td>"
+                f"<td class='bml-muted'>{rule.level}</td><td>{html.escape(shown)}</td></tr>"
+            )
+        table = (
+            f"<div class='bml'><b>{len(self.rules)} rules</b><table><thead><tr><th>kind</th>"
+            "<th>column</th><th>level</th><th>parameters</th></tr></thead><tbody>"
+            + "".join(rows)
+            + "</tbody></table></div>"
+        )
+        return {"text/plain": self.to_yaml(), "text/html": table}
 
 
 class _Dumper(yaml.SafeDumper):
