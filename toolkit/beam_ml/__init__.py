@@ -16,11 +16,29 @@ ipywidgets nor matplotlib until they are used.
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
 import types
 from typing import Any
 
 __version__ = "0.1.0"
+
+
+class _BeamImportNoise(logging.Filter):
+    """Drop two warnings Beam logs on import when the optional GCP clients are absent.
+
+    They say that Google Cloud Storage and BigQuery clients are not installed,
+    which is expected here, and would open every notebook with two red lines.
+    """
+
+    NOISE = ("Failed to import GCSFileSystem", "apitools not found")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self.NOISE)
+
+
+for _name in ("", "apache_beam.io.filesystems"):
+    logging.getLogger(_name).addFilter(_BeamImportNoise())
 
 # public name -> the module (inside beam_ml) that defines it
 _EXPORTS = {
