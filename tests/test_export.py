@@ -167,6 +167,18 @@ def test_module_imports_only_beam_and_the_engine_and_passes_ruff(penguins, model
     assert all("==" in line for line in requirements)
 
 
+def test_bodies_using_pd_or_np_get_those_imports_and_nothing_unused(tmp_path):
+    body = "df = df[df.x > np.pi]\ndf['when'] = pd.Timestamp('2024-01-01')"
+    graph = StepGraph([ReadStep("xs", "x.csv"), TransformStep("t", "xs", body)])
+    path = export(graph, tmp_path / "pipeline.py").path
+    source = Path(path).read_text()
+    assert "import numpy as np" in source and "import pandas as pd" in source
+    done = subprocess.run([str(RUFF), "check", "--isolated", path], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout
+    plain = export(StepGraph([ReadStep("xs", "x.csv")]), tmp_path / "plain.py").path
+    assert "numpy" not in Path(plain).read_text()
+
+
 def test_generated_code_matches_the_golden_file():
     graph = StepGraph(
         [

@@ -508,18 +508,18 @@ def _ruff() -> str | None:
 
 
 def format_source(source: str) -> str:
-    """``ruff format`` the source (when ruff is installed); unchanged otherwise."""
+    """Sort the imports and ``ruff format`` the source (when ruff is installed)."""
     ruff = _ruff()
     if ruff is None:
         return source
-    done = subprocess.run(
-        [ruff, "format", "--isolated", "--line-length", "100", "--stdin-filename", "x.py", "-"],
-        input=source,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return done.stdout if done.returncode == 0 and done.stdout else source
+    common = ["--isolated", "--line-length", "100", "--stdin-filename", "pipeline.py", "-"]
+    for command in (["check", "--select", "I", "--fix", "--quiet"], ["format"]):
+        done = subprocess.run(
+            [ruff, *command, *common], input=source, capture_output=True, text=True, check=False
+        )
+        if done.returncode == 0 and done.stdout:
+            source = done.stdout
+    return source
 
 
 def requirements(graph: StepGraph) -> list[str]:
