@@ -424,7 +424,12 @@ def test_flights_faults_are_detected(flights):
     bad.loc[rows, "dep_delay"] = np.nan  # a spike of nulls
     bad.loc[bad.index[:500], "carrier"] = "ZZ"  # a new category
     bad["air_time"] = bad["air_time"] * 1.5  # a shifted distribution
+    bad.loc[bad.index[1000:1020], "distance"] = 99_999  # out-of-range values
+    bad["arr_delay"] = bad["arr_delay"].astype(object)
+    bad.loc[bad.index[2000:2010], "arr_delay"] = "late"  # corrupted types
+    bad = pd.concat([bad, bad.iloc[:1500]], ignore_index=True)  # duplicated rows
     bad = bad.drop(columns=["tailnum"])  # a dropped column
+    bad = bad.rename(columns={"origin": "airport"})  # a renamed column
     report = validate(_write(bad, flights["folder"] / "bad.csv"), flights["rules"])
     failed = {c.id for c in report.failures}
     expected = {
@@ -432,11 +437,20 @@ def test_flights_faults_are_detected(flights):
         "allowed_values:carrier",
         "js_divergence:air_time",
         "mean:air_time",
+        "range:distance",
+        "type:arr_delay",
+        "unique",
         "schema",
     }
     assert expected <= failed, expected - failed
     assert_counts_add_up(report, len(bad))
-    assert (report.invalid_rows["carrier"] == "ZZ").sum() == 500
+    schema = next(c for c in report.checks if c.id == "schema").observed
+    assert schema["missing"] == ["tailnum", "origin"] and schema["unexpected"] == ["airport"]
+    assert "arr_delay" in schema["wrong_type"]
+    invalid = report.invalid_rows
+    assert (invalid["carrier"] == "ZZ").sum() == 500 + 500  # and their 500 duplicates
+    assert invalid["_errors"].map(lambda e: "range:distance" in e).sum() == 20 + 20  # + dups
+    assert invalid["_errors"].map(lambda e: "type:arr_delay" in e).sum() == 10
 
 
 # ------------------------------------------------------------------ more sources and shapes
