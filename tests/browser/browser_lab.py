@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
@@ -46,6 +47,19 @@ LAB_SETTINGS = {
 
 def browser_installed() -> bool:
     return os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)
+
+
+def require_browser() -> None:
+    """Skip without Debian's chromium and chromedriver, except under CI=true: there, fail."""
+    if browser_installed():
+        return
+    message = (
+        f"{CHROMIUM} or {CHROMEDRIVER} is missing: run tests/browser/setup.sh "
+        "(apt-get install chromium chromium-driver)"
+    )
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true and {message}", pytrace=False)
+    pytest.skip(message)
 
 
 def free_port() -> int:
@@ -313,10 +327,19 @@ class LabPage:
                 return element
         return None
 
-    def outputs(self, selector: str) -> list[WebElement]:
-        """Elements matching ``selector`` inside the open notebook's cell outputs."""
-        return self.driver.find_elements(
-            By.CSS_SELECTOR, f".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea {selector}"
+    def outputs(self, selector: str, within: str = "") -> list[WebElement]:
+        """Elements matching ``selector`` inside the open notebook's cell outputs; with
+        ``within``, only inside the outputs (one display each) whose text contains it."""
+        return list(
+            self.driver.execute_script(
+                "const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');"
+                "if (!panel) { return []; }"
+                "return [...panel.querySelectorAll('.jp-OutputArea-child')]"
+                ".filter(o => o.textContent.includes(arguments[1]))"
+                ".flatMap(o => [...o.querySelectorAll(arguments[0])]);",
+                selector,
+                within,
+            )
         )
 
     def output_text(self) -> str:

@@ -7,13 +7,12 @@ and fails when ``CI=true``.
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_lab import CHROMEDRIVER, CHROMIUM, JupyterLab, LabPage, browser_installed, chromium
+from browser_lab import JupyterLab, LabPage, chromium, require_browser
 
 HERE = Path(__file__).resolve().parent
 ARTIFACTS = HERE / "artifacts"
@@ -28,15 +27,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def browser_available() -> None:
-    if browser_installed():
-        return
-    message = (
-        f"{CHROMIUM} or {CHROMEDRIVER} is missing: run tests/browser/setup.sh "
-        "(apt-get install chromium chromium-driver)"
-    )
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true and {message}", pytrace=False)
-    pytest.skip(message)
+    require_browser()
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ selector, displayed, whose text contains a string) and ``Click`` (click the
 displayed element matching a selector whose text is exactly a label). To cover
 a new tutorial notebook, add a row for it, made of the view groups it shows::
 
-    "03_inference.ipynb": (*INFERENCE_HTML, *device_toggle("cpu", "gpu")),
+    "03_inference.ipynb": (*INFERENCE_HTML, *device_toggle("measured_infer", "cpu", "gpu")),
 
 Notebooks named ``browser_*`` are
 built here with nbformat into the served tmp folder; the tutorial notebooks are
@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+import browser_lab
 import nbformat
 import pytest
 from browser_lab import LabPage, wait_for
@@ -38,20 +39,24 @@ WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 @dataclass(frozen=True)
 class Shows:
-    """A displayed element inside the cell outputs, matching ``selector``, containing ``text``."""
+    """A displayed element inside the cell outputs, matching ``selector``, containing ``text``
+    (with ``within``: inside the one output whose text contains ``within``)."""
 
     what: str
     selector: str
     text: str = ""
+    within: str = ""
 
 
 @dataclass(frozen=True)
 class Click:
-    """Click the displayed element matching ``selector`` whose text is exactly ``label``."""
+    """Click the displayed element matching ``selector`` whose text is exactly ``label``
+    (with ``within``: inside the one output whose text contains ``within``)."""
 
     what: str
     selector: str
     label: str
+    within: str = ""
 
 
 Step = Shows | Click
@@ -85,27 +90,31 @@ VALIDATION_WIDGET: tuple[Step, ...] = (
 DEVICE_LABELS = {"auto": "Auto", "cpu": "CPU", "gpu": "GPU"}
 
 
-def device_toggle(start: str = "cpu", to: str = "gpu") -> tuple[Step, ...]:
-    """The inference widget's device toggle: flip it ``start`` -> ``to`` -> ``start`` and see
-    the preview re-run each time (its status line says which device was asked for)."""
+def device_toggle(step: str, start: str = "cpu", to: str = "gpu") -> tuple[Step, ...]:
+    """The device toggle of inference step ``step``'s widget: flip it ``start`` -> ``to`` ->
+    ``start`` and see that preview re-run each time (its status line, "STEP: ran on DEVICE
+    (asked DEVICE; ...)", says which device was asked for)."""
+    here = f"{step}: ran on"
     return (
-        Shows("the device toggle", ".widget-toggle-buttons", DEVICE_LABELS[to]),
-        Shows(f"the preview run for {start}", HTML_WIDGET, f"(asked {start};"),
-        *INFERENCE_HTML,
-        Click(f"toggle the device to {to}", TOGGLE, DEVICE_LABELS[to]),
+        Shows("the device toggle", ".widget-toggle-buttons", DEVICE_LABELS[to], here),
+        Shows(f"the preview run for {start}", HTML_WIDGET, f"(asked {start};", here),
+        Click(f"toggle the device to {to}", TOGGLE, DEVICE_LABELS[to], here),
         # Without CUDA a GPU request falls back to the CPU and says so; with it, it runs there.
-        Shows(f"the preview re-run for {to}", HTML_WIDGET, f"(asked {to};"),
-        Click(f"toggle the device back to {start}", TOGGLE, DEVICE_LABELS[start]),
-        Shows(f"the preview re-run for {start}", HTML_WIDGET, f"(asked {start};"),
+        Shows(f"the preview re-run for {to}", HTML_WIDGET, f"(asked {to};", here),
+        Click(f"toggle the device back to {start}", TOGGLE, DEVICE_LABELS[start], here),
+        Shows(f"the preview re-run for {start}", HTML_WIDGET, f"(asked {start};", here),
     )
 
 
 CASES: dict[str, tuple[Step, ...]] = {
     "01_quickstart.ipynb": (
         Shows("the penguins as a pandas table", "table.dataframe", "bill_length_mm"),
-        Shows("the sampled species counts", ".jp-OutputArea-output", "Adelie"),
-        Shows("the row count from a Beam pipeline", ".jp-OutputArea-executeResult", "344"),
+        Shows("the species", ".jp-OutputArea-output", "Adelie"),
+        *PROFILE_WIDGET,
+        *VALIDATION_WIDGET,
+        Shows("the validation widget's failed checks", HTML_WIDGET, "FAIL"),
     ),
+    "03_inference.ipynb": (*INFERENCE_HTML, *device_toggle("measured_infer", "cpu", "gpu")),
     "browser_views.ipynb": (
         *PROFILE_HTML,
         Shows("the profile of all the penguins", ".bml-profile .bml-overview", "344 rows"),
@@ -114,7 +123,8 @@ CASES: dict[str, tuple[Step, ...]] = {
         *PROFILE_WIDGET,
         *VALIDATION_WIDGET,
         Shows("the validation widget's failed checks", HTML_WIDGET, "FAIL"),
-        *device_toggle("cpu", "gpu"),
+        *INFERENCE_HTML,
+        *device_toggle("clean_infer", "cpu", "gpu"),
     ),
 }
 
@@ -206,7 +216,7 @@ def _slug(text: str) -> str:
 
 
 def _find(page: LabPage, step: Shows) -> WebElement | None:
-    for element in page.outputs(step.selector):
+    for element in page.outputs(step.selector, step.within):
         if element.is_displayed() and step.text in (element.get_attribute("textContent") or ""):
             return element
     return None
@@ -214,12 +224,14 @@ def _find(page: LabPage, step: Shows) -> WebElement | None:
 
 def _click(page: LabPage, step: Click) -> None:
     def target() -> WebElement | None:
-        for element in page.outputs(step.selector):
+        for element in page.outputs(step.selector, step.within):
             if element.is_displayed() and element.text.strip() == step.label:
                 return element
         return None
 
-    element = wait_for(target, STEP_TIMEOUT, f"{step.selector!r} labelled {step.label!r}")
+    element = wait_for(
+        target, STEP_TIMEOUT, f"{step.what}: {step.selector!r} labelled {step.label!r}"
+    )
     page.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
     element.click()
 
@@ -324,3 +336,15 @@ def test_setup_script_is_a_quick_no_op_once_chromium_is_installed(browser_availa
     assert done.returncode == 0, done.stderr
     assert done.stdout == "" and done.stderr == ""  # nothing installed, nothing to say
     assert time.monotonic() - started < 5
+
+
+def test_without_chromium_the_test_skips_locally_but_fails_when_ci_is_true(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(browser_lab, "CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true and /nonexistent/chromium"):
+        browser_lab.require_browser()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match=r"setup\.sh"):
+        browser_lab.require_browser()
