@@ -32,6 +32,7 @@ import browser_lab
 import nbformat
 import pytest
 from browser_lab import LabPage, wait_for
+from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
@@ -215,25 +216,42 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-def _find(page: LabPage, step: Shows) -> WebElement | None:
-    for element in page.outputs(step.selector, step.within):
+# After a Click, the steps with the same ``within`` look only inside the output that was
+# clicked: the change must show in that very widget, not in another view of the same step.
+Pinned = dict[str, WebElement]
+
+
+def _candidates(page: LabPage, selector: str, within: str, pinned: Pinned) -> list[WebElement]:
+    if within and within in pinned:
+        return list(pinned[within].find_elements(By.CSS_SELECTOR, selector))
+    return page.outputs(selector, within)
+
+
+def _find(page: LabPage, step: Shows, pinned: Pinned) -> WebElement | None:
+    for element in _candidates(page, step.selector, step.within, pinned):
         if element.is_displayed() and step.text in (element.get_attribute("textContent") or ""):
             return element
     return None
 
 
-def _click(page: LabPage, step: Click) -> None:
+def _click(page: LabPage, step: Click, pinned: Pinned) -> None:
+    """Click a control that is not already on (clicking an active toggle changes nothing)."""
+
     def target() -> WebElement | None:
-        for element in page.outputs(step.selector, step.within):
-            if element.is_displayed() and element.text.strip() == step.label:
+        for element in _candidates(page, step.selector, step.within, pinned):
+            active = "mod-active" in (element.get_attribute("class") or "").split()
+            if element.is_displayed() and element.text.strip() == step.label and not active:
                 return element
         return None
 
-    element = wait_for(
-        target, STEP_TIMEOUT, f"{step.what}: {step.selector!r} labelled {step.label!r}"
-    )
+    what = f"{step.what}: {step.selector!r} labelled {step.label!r}, not yet active"
+    element = wait_for(target, STEP_TIMEOUT, what)
     page.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
     element.click()
+    if step.within:
+        pinned[step.within] = page.driver.execute_script(
+            "return arguments[0].closest('.jp-OutputArea-child');", element
+        )
 
 
 # A widget output is rendered by the widget manager (no data-mime-type attribute, an
@@ -300,12 +318,13 @@ def test_notebook_runs_in_jupyterlab_and_its_views_render(
             f"{name}: not every code cell ran: {prompts}"
         )
         _check_widgets_rendered(page, name, widgets)
+        pinned: Pinned = {}
         for number, step in enumerate(CASES[name], start=1):
             if isinstance(step, Click):
-                _click(page, step)
+                _click(page, step, pinned)
                 continue
             element = wait_for(
-                partial(_find, page, step),
+                partial(_find, page, step, pinned),
                 STEP_TIMEOUT,
                 f"{step.what}: {step.selector!r} containing {step.text!r} in {name}",
             )
