@@ -646,3 +646,13 @@ def test_when_a_few_whole_numbers_change_their_mix_then_the_value_drift_check_fa
 def test_when_infer_rules_gets_no_profile_then_the_error_says_how_to_make_one():
     with pytest.raises(BeamMLError, match=r"expected a Profile, got str: pass bml.profile"):
         infer_rules("penguins.csv")
+
+
+def test_when_invalid_rows_are_capped_then_counts_stay_exact(penguins, penguin_rules):
+    bad = _out_of_range(_new_category(penguins["new"]))
+    full = validate(bad, penguin_rules)
+    capped = validate(bad, penguin_rules, max_invalid_rows=2)
+    assert capped.rows == full.rows and full.rows["invalid"] > 2
+    assert len(capped.invalid_rows) == 2 and capped.to_dict()["invalid_rows_kept"] == 2
+    shares = {c.id: (c.share, c.passed) for c in full.checks}
+    assert {c.id: (c.share, c.passed) for c in capped.checks} == shares

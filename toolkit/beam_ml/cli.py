@@ -133,7 +133,16 @@ def _run_validate(args: argparse.Namespace, beam_args: list[str]) -> int:
         rules = infer_rules(reference)
     if args.write_rules:
         rules.write(args.write_rules)
-    report = validate(args.path, rules, reference=reference, sample=args.sample, options=options)
+    # without --invalid-rows only the report's samples need quarantined rows: bound them
+    keep = None if args.invalid_rows else 10_000
+    report = validate(
+        args.path,
+        rules,
+        reference=reference,
+        sample=args.sample,
+        options=options,
+        max_invalid_rows=keep,
+    )
     if args.json:
         report.to_json(args.json)
     if args.html:

@@ -138,6 +138,7 @@ class ValidationReport:
             "passed": self.passed,
             "checks": [c.to_dict() for c in self.checks],
             "rows": {k: int(v) for k, v in self.rows.items()},
+            "invalid_rows_kept": len(self.invalid_rows),
             "source": self.source,
             "failed": len(self.failures),
         }
@@ -1196,12 +1197,15 @@ def validate(
     reference: Any = None,
     sample: int | None = None,
     options: Any = None,
+    max_invalid_rows: int | None = None,
 ) -> ValidationReport:
     """Check ``source`` against ``rules`` in one Beam pipeline; quarantine failing rows.
 
     ``rules``: a RuleSet, a YAML path, or None to infer them from ``reference``
     (a Profile, or data to profile). ``sample``: validate a uniform sample of
     that many rows. ``options``: Beam pipeline options (DirectRunner by default).
+    ``max_invalid_rows``: bring back at most that many quarantined rows (the
+    counts stay exact: they are computed in the pipeline); None brings all.
 
     >>> report = validate(bml.datasets.load("penguins"), rules)   # doctest: +SKIP
     >>> report.rows                                             # doctest: +SKIP
@@ -1215,6 +1219,7 @@ def validate(
     from beam_ml.sources import ReadBatches, SampleRows, as_source
 
     check_positive_int("sample", sample, allow_none=True)
+    check_positive_int("max_invalid_rows", max_invalid_rows, allow_none=True)
     ref = _resolve_reference(reference, options)
     ruleset = _resolve_rules(rules, ref)
     src = as_source(source)
@@ -1226,12 +1231,22 @@ def validate(
         if sample:
             batches = batches | "Sample" >> SampleRows(sample)
         split = batches | "ValidateRows" >> ValidateRows(ruleset)
+        invalid = split[INVALID]
         out = {
             "profile": batches | "Profile" >> ProfileDataset(top_k=REFERENCE_TOP_K),
             "valid": split[VALID] | "CountValid" >> beam.Map(len),
-            "invalid": split[INVALID],
+            "invalid": invalid,
             "bad": read.bad_records,
         }
+        if max_invalid_rows:
+            out["invalid"] = invalid | "KeepSome" >> beam.CombineGlobally(
+                _as_combine(_KeepRows(max_invalid_rows))
+            )
+            out["counts"] = (
+                invalid
+                | "CountErrors" >> beam.Map(error_counts)
+                | "SumErrors" >> beam.CombineGlobally(_as_combine(_SumCounts()))
+            )
         for i, cols in enumerate(unique_sets):
             out[f"unique{i}"] = batches | f"Duplicates{i}" >> beam.CombineGlobally(
                 _as_combine(_DuplicatesFn(cols))
@@ -1254,7 +1269,67 @@ def validate(
         reference=ref,
         duplicates=duplicates,
         source=src.describe(),
+        counts=result["counts"][0] if "counts" in result else None,
     )
+
+
+def error_counts(invalid: pd.DataFrame) -> dict[str, int]:
+    """How many rows of one invalid frame failed each rule (``__rows__``: all of them)."""
+    counts: dict[str, int] = {ROWS_KEY: len(invalid)}
+    if len(invalid):
+        exploded = invalid["_errors"].explode().dropna()
+        counts.update({str(k): int(v) for k, v in exploded.value_counts().items()})
+    return counts
+
+
+ROWS_KEY = "__rows__"
+
+
+class _SumCounts:
+    """CombineFn body: sum dicts of counts."""
+
+    def create_accumulator(self) -> dict[str, int]:
+        return {}
+
+    def add_input(self, acc: dict[str, int], counts: dict[str, int]) -> dict[str, int]:
+        for key, n in counts.items():
+            acc[key] = acc.get(key, 0) + n
+        return acc
+
+    def merge_accumulators(self, accs: Any) -> dict[str, int]:
+        total: dict[str, int] = {}
+        for acc in accs:
+            self.add_input(total, acc)
+        return total
+
+    def extract_output(self, acc: dict[str, int]) -> dict[str, int]:
+        return acc
+
+
+class _KeepRows:
+    """CombineFn body: keep up to ``n`` invalid rows (a bounded quarantine sample)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def create_accumulator(self) -> list[pd.DataFrame]:
+        return []
+
+    def add_input(self, acc: list[pd.DataFrame], frame: pd.DataFrame) -> list[pd.DataFrame]:
+        room = self.n - sum(len(f) for f in acc)
+        if room > 0 and len(frame):
+            acc.append(frame.head(room))
+        return acc
+
+    def merge_accumulators(self, accs: Any) -> list[pd.DataFrame]:
+        kept: list[pd.DataFrame] = []
+        for acc in accs:
+            for frame in acc:
+                self.add_input(kept, frame)
+        return kept
+
+    def extract_output(self, acc: list[pd.DataFrame]) -> pd.DataFrame:
+        return pd.concat(acc, ignore_index=True) if acc else pd.DataFrame()
 
 
 def _as_combine(body: Any) -> Any:
@@ -1285,8 +1360,13 @@ def build_report(
     reference: Any = None,
     duplicates: dict[tuple[str, ...], dict[str, Any]] | None = None,
     source: str = "",
+    counts: dict[str, int] | None = None,
 ) -> ValidationReport:
-    """Assemble a report from a profile and the outputs of `ValidateRows`."""
+    """Assemble a report from a profile and the outputs of `ValidateRows`.
+
+    ``counts`` (from `error_counts`, summed) are needed only when ``invalid``
+    holds a bounded sample of the quarantined rows rather than all of them.
+    """
     view = _as_view(profile)
     frames = [f for f in invalid if len(f)]
     invalid_frame = (
@@ -1295,21 +1375,22 @@ def build_report(
         else pd.DataFrame(columns=["_errors", "_line"])
     )
     if len(invalid_frame):
-        invalid_frame = invalid_frame.sort_values("_line", kind="stable").reset_index(drop=True)
+        order = [c for c in ("_file", "_line") if c in invalid_frame.columns]
+        invalid_frame = invalid_frame.sort_values(order, kind="stable").reset_index(drop=True)
     parsed_rows = view.rows
-    counts: dict[str, int] = {}
+    exact = error_counts(invalid_frame) if counts is None else dict(counts)
+    invalid_rows = exact.pop(ROWS_KEY, len(invalid_frame))
     samples: dict[str, list[int]] = {}
     if len(invalid_frame):
-        # one row per (row, failed rule): counts and the first rows of each rule
+        # one row per (row, failed rule): the first rows of each rule
         exploded = invalid_frame["_errors"].explode().dropna()
-        counts = {str(k): int(v) for k, v in exploded.value_counts().items()}
         firsts = exploded.groupby(exploded, sort=False).head(SAMPLE_ROWS)
         for position, rule_id in firsts.items():
             samples.setdefault(str(rule_id), []).append(int(position))
     checks: list[Check] = []
     for rule in rules.rules:
         if isinstance(rule, RowRule):
-            checks.append(_row_check(rule, view, counts, samples, invalid_frame, parsed_rows))
+            checks.append(_row_check(rule, view, exact, samples, invalid_frame, parsed_rows))
     checks = [*evaluate_profile(view, rules, reference, duplicates), *checks]
     checks = _in_rule_order(rules, checks)
     bad = list(bad_records)
@@ -1340,7 +1421,7 @@ def build_report(
             sample=tuple(b.to_dict() for b in bad[:SAMPLE_ROWS]),
         ),
     )
-    rows = {"total": total, "valid": int(valid_rows), "invalid": len(invalid_frame)}
+    rows = {"total": total, "valid": int(valid_rows), "invalid": int(invalid_rows) + len(bad)}
     if rows["valid"] + rows["invalid"] != rows["total"]:
         # every row lands in exactly one output; a mismatch is a bug, never hidden
         raise BeamMLError.expected(
