@@ -129,9 +129,11 @@ class JupyterLab:
             "--ServerApp.ip=127.0.0.1",
             f"--ServerApp.port={self.port}",
             "--ServerApp.port_retries=0",
-            f"--ServerApp.token={self.token}",
+            f"--IdentityProvider.token={self.token}",
             f"--ServerApp.root_dir={self.root}",
-            "--ServerApp.password=",
+            # Offline: no extension manager that asks PyPI, no news feed.
+            "--LabApp.extension_manager=readonly",
+            "--LabApp.news_url=",
         ]
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("wb")
