@@ -34,7 +34,7 @@ def browser_available() -> None:
 def artifacts() -> Path:
     """Screenshots and the JupyterLab log of this run (gitignored); cleared at the start."""
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
-    ARTIFACTS.mkdir(parents=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
 
 
