@@ -20,6 +20,8 @@ demo: $(STAMP)
 	$(VENV)/bin/beam-ml demo
 
 test: $(STAMP)
+	# Debian's chromium + chromium-driver for the JupyterLab browser test (a no-op once installed).
+	tests/browser/setup.sh
 	$(PY) -m pytest -n 2 --dist loadfile --nbmake tests notebooks
 
 lint: $(STAMP)
@@ -33,6 +35,9 @@ check: lint typecheck test
 
 benchmarks: $(STAMP)
 	$(PY) benchmarks/profile_bench.py
+	$(PY) benchmarks/validate_bench.py
+	$(PY) benchmarks/inference_bench.py
+	$(PY) benchmarks/preview_bench.py
 
 clean:
 	rm -rf $(VENV) out build dist *.egg-info toolkit/*.egg-info

@@ -25,36 +25,16 @@ USAGE_ERROR = 2
 
 
 def _add_demo(subparsers: Any) -> None:
-    parser = subparsers.add_parser("demo", help="run the end-to-end demo on the bundled datasets")
+    parser = subparsers.add_parser(
+        "demo", help="run the end-to-end demo on the bundled datasets, reports into --out"
+    )
     parser.add_argument("--out", default="out", help="folder for the reports (default: out)")
-    parser.add_argument("--rows", type=int, default=5, help="rows to show of each dataset")
 
 
 def _run_demo(args: argparse.Namespace, beam_args: list[str]) -> int:
-    import pandas as pd
+    from beam_ml import demo
 
-    from beam_ml import datasets, sources
-
-    for name in datasets.names():
-        started = time.perf_counter()
-        path = datasets.load(name)
-        bad: list[sources.BadRecord] = []
-        rows = 0
-        frame = pd.DataFrame()
-        for batch in sources.iter_batches(path, bad):
-            rows += len(batch)
-            if frame.empty:
-                frame = batch.head(args.rows)
-        seconds = time.perf_counter() - started
-        print(f"== {name}: {path}")
-        print(
-            f"   {rows:,} rows x {len(frame.columns)} columns, read in {seconds:.2f} s,"
-            f" {len(bad)} bad lines"
-        )
-        print("   types: " + ", ".join(f"{c}={t}" for c, t in frame.dtypes.astype(str).items()))
-        with pd.option_context("display.width", 120, "display.max_columns", 12):
-            print(frame.to_string(max_cols=12))
-        print()
+    demo.run(args.out)
     return 0
 
 
@@ -181,7 +161,7 @@ def _run_export(args: argparse.Namespace, beam_args: list[str]) -> int:
     print(result)
     if not args.check:
         return 0
-    report = check(args.notebook, args.sample, args.output, beam_args)
+    report = check(args.notebook, sample=args.sample, beam_args=beam_args)
     print(report)
     return 0 if report.passed else 1
 
