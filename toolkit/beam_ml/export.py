@@ -770,9 +770,12 @@ def check(
     reads = [s for s in graph.steps if isinstance(s, ReadStep)]
     n = sample or next((samples[s.name] for s in reads if s.name in samples), 1000)
     check_positive_int("sample", n)
-    session = Session(default_sample=n)
-    for step in graph.steps:
-        session.record(step)
+    if isinstance(source, Session):
+        session = source  # a live notebook session: compare with its own (cached) previews
+    else:
+        session = Session(default_sample=n)
+        for step in graph.steps:
+            session.record(step)
     with tempfile.TemporaryDirectory(prefix="beam-ml-check-") as temp:
         folder = Path(temp)
         target = Path(os.fspath(module)) if module else folder / "pipeline.py"
