@@ -19,8 +19,8 @@ from typing import Any
 from beam_ml.errors import BeamMLError
 
 
-def add_infer_parser(subparsers: Any) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = subparsers.add_parser(
+def add_infer_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
         "infer",
         help="preview RunInference on a sample: predictions, failed rows, device, metrics",
         description="Run Beam's RunInference on DirectRunner over a bounded sample of PATH "
@@ -52,7 +52,6 @@ def add_infer_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--json", metavar="OUT", help="write the whole preview as JSON")
     parser.add_argument("--html", metavar="OUT", help="write the preview as an HTML page")
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
-    return parser
 
 
 def _spec(text: str, args: argparse.Namespace) -> Any:
