@@ -375,8 +375,11 @@ def test_pre_and_post_processing_by_import_path_and_runmodel_in_a_pipeline(model
     )
     batches = [data.iloc[:25], data.iloc[25:]]
     out = run_and_collect(
-        lambda p: p | beam.Create(batches, reshuffle=False) | spec.transform("CPU")
+        lambda p: (
+            p | beam.Create(batches, reshuffle=False) | spec.transform("CPU", max_batch_rows=10)
+        )
     )
+    assert sorted(len(frame) for frame in out) == [5, 5, 10, 10, 10]  # 25 -> 10+10+5, 15 -> 10+5
     result = pd.concat(out).sort_index()
     assert len(result) == 40  # the filled rows no longer fail
     filled = models["lr"].predict(data[FEATURES].fillna({"bill_length_mm": 44.0}).iloc[[3, 9]])
@@ -406,7 +409,7 @@ def test_split_traffic_sends_each_row_to_exactly_one_model(models):
     data = models["clean"].head(200)
     lr = SklearnModel(path=str(models["folder"] / "lr.pkl"), features=FEATURES)
     rf = SklearnModel(path=str(models["folder"] / "rf.joblib"), features=FEATURES)
-    result = compare_models(data, lr, rf, sample=200, split=0.3, device="cpu", seed=7)
+    result = compare_models(data, lr, rf, sample=200, split=0.3, device="cpu", seed=7, how="random")
     preds = result.predictions
     assert sorted(preds.index) == list(range(200))
     share_a = float((preds["model"] == "a").mean())
