@@ -14,7 +14,7 @@ from beam_ml.profile import Profile
 from beam_ml.profile_accumulators import DatasetAccumulator, merge_moments
 from hypothesis import HealthCheck, given, settings
 
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite

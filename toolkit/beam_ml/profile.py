@@ -490,8 +490,6 @@ def _finalise_column(
         zone = "UTC" if acc.dt_utc else None
         lo = pd.Timestamp(acc.dt_min, tz=zone).isoformat()
         hi = pd.Timestamp(acc.dt_max, tz=zone).isoformat()
-    elif acc.len_n and not numeric:
-        lo = None
     lengths = None
     if acc.len_n:
         lengths = {
@@ -502,13 +500,12 @@ def _finalise_column(
         }
     entropy = imbalance = None
     if top_all and col_type in ("categorical", "boolean", "integer", "string"):
-        h, k = _entropy(top_all, acc.count, distinct)
-        entropy = h
+        entropy, _ = _entropy(top_all, acc.count, distinct)
+        # majority / minority count, when the sketch saw every value
         if sum(c for _, c in top_all) >= acc.count and len(top_all) > 1:
             imbalance = top_all[0][1] / max(top_all[-1][1], 1)
         elif len(top_all) == 1 and top_all[0][1] >= acc.count:
             imbalance = 1.0
-        del k
     return ColumnProfile(
         name=name,
         type=col_type,
