@@ -208,7 +208,13 @@ def test_when_input_is_unknown_or_of_the_wrong_kind_then_add_is_rejected():
 # ----------------------------------------------------------------- real pipelines
 
 
-def test_read_transform_profile_validate_in_one_pipeline_match_pandas(penguins, frame, tmp_path):
+def test_read_transform_profile_validate_in_one_pipeline_match_pandas(
+    penguins, frame, tmp_path, monkeypatch
+):
+    import beam_ml.steps
+
+    # The report keeps a few quarantined rows as examples; its counts stay exact.
+    monkeypatch.setattr(beam_ml.steps, "REPORT_INVALID_ROWS", 3)
     rules = tmp_path / "rules.yaml"
     RuleSet((Range("body_mass_g", min=4500),)).to_yaml(rules)
     graph = StepGraph(
@@ -242,6 +248,9 @@ def test_read_transform_profile_validate_in_one_pipeline_match_pandas(penguins, 
     (report,) = result["report"]
     light = int((expected.body_mass_g < 4500).sum())
     assert report.rows == {"total": len(expected), "valid": len(expected) - light, "invalid": light}
+    assert len(report.invalid_rows) == 3 < light
+    (range_check,) = [c for c in report.checks if c.id == "range:body_mass_g"]
+    assert range_check.observed == {"failing_rows": light}
     assert sum(len(f) for f in result["invalid"]) == light
     assert all(e == ["range:body_mass_g"] for f in result["invalid"] for e in f["_errors"])
     # A step after validate reads its valid rows.

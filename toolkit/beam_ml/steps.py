@@ -54,6 +54,9 @@ BODY_GLOBALS = ("pd", "np")
 DEFAULT_ACCELERATOR = "type:nvidia-tesla-t4;count:1;install-nvidia-driver"
 DEVICES = ("auto", "cpu", "gpu")
 _MAX_NAME = 64
+# Quarantined rows a validation report keeps as examples (its counts are exact;
+# every quarantined row is in the step's "invalid" output).
+REPORT_INVALID_ROWS = 1000
 
 
 # --------------------------------------------------------------------------- names
@@ -581,7 +584,16 @@ class ValidateStep(Step):
             >> beam.Map(
                 _make_report,
                 rules=AsSingleton(rules),
-                invalid=AsList(invalid),
+                invalid=AsSingleton(
+                    invalid
+                    | "KeepSome"
+                    >> beam.CombineGlobally(v._as_combine(v._KeepRows(REPORT_INVALID_ROWS)))
+                ),
+                counts=AsSingleton(
+                    invalid
+                    | "CountErrors" >> beam.Map(v.error_counts)
+                    | "SumErrors" >> beam.CombineGlobally(v._as_combine(v._SumCounts()))
+                ),
                 valid_rows=AsSingleton(
                     valid | "CountValid" >> beam.Map(len) | "SumValid" >> beam.CombineGlobally(sum)
                 ),
@@ -611,7 +623,8 @@ class _SplitFn(beam.DoFn):
 def _make_report(
     profile: Any,
     rules: Any,
-    invalid: list[pd.DataFrame],
+    invalid: pd.DataFrame,
+    counts: dict[str, int],
     valid_rows: int,
     bad_records: list[Any],
     reference: list[Any] | None,
@@ -624,7 +637,8 @@ def _make_report(
     return build_report(
         rules,
         profile,
-        invalid=list(invalid),
+        invalid=[invalid],
+        counts=counts,
         valid_rows=int(valid_rows),
         bad_records=list(bad_records),
         reference=reference[0] if reference else None,
