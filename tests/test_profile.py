@@ -481,3 +481,23 @@ def test_profile_takes_the_first_sample_rows_and_rejects_bad_options():
         ProfileDataset(colour="red")
     with pytest.raises(BeamMLError, match="top_k"):
         ProfileDataset(top_k=0)
+
+
+def test_batches_get_a_dataframe_coder_that_sizes_them_without_pickling():
+    from beam_ml.profile import _frame_coder
+
+    coder = _frame_coder()()
+    df = pd.DataFrame({"a": range(1000), "s": ["x"] * 1000})
+    assert coder.decode(coder.encode(df)).equals(df)
+    impl = coder.get_impl()
+    assert impl.estimate_size(df) == int(df.memory_usage(index=False).sum()) + 64
+    assert impl.get_estimated_size_and_observables(df) == (impl.estimate_size(df), [])
+
+    def build(pl):
+        batches = pl | beam.Create([df]) | beam.Map(lambda d: d)
+        profiled = batches | ProfileDataset()
+        assert batches.element_type is pd.DataFrame
+        return profiled
+
+    [p] = run_and_collect(build)
+    assert p.rows == 1000
