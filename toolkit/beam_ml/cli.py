@@ -161,7 +161,7 @@ def _run_export(args: argparse.Namespace, beam_args: list[str]) -> int:
     print(result)
     if not args.check:
         return 0
-    report = check(args.notebook, sample=args.sample, beam_args=beam_args)
+    report = check(args.notebook, args.sample, args.output, beam_args)
     print(report)
     return 0 if report.passed else 1
 
