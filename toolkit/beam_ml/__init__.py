@@ -63,10 +63,17 @@ _EXPORTS = {
     "compare_models": "inference",
     "cascade": "inference",
     "InferencePreview": "inference",
+    "ModelComparison": "inference",
+    "RunModel": "inference",
+    "SklearnModel": "model_specs",
+    "PytorchModel": "model_specs",
+    "CustomModel": "model_specs",
+    "parse_model_spec": "model_specs",
+    "resolve_device": "device",
     "Session": "session",
     "export": "export",
 }
-_SUBMODULES = ("datasets", "sources", "errors")
+_SUBMODULES = ("datasets", "sources", "errors", "inference", "device", "model_specs", "steps")
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES, "load_ipython_extension"])
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from beam_ml.errors import BeamMLError
+from beam_ml.inference_cli import add_infer_parser, run_infer
 
 USAGE_ERROR = 2
 
@@ -175,6 +176,7 @@ COMMANDS: dict[
     "profile": (_add_profile, _run_profile),
     "validate": (_add_validate, _run_validate),
     "export": (_add_export, _run_export),
+    "infer": (add_infer_parser, run_infer),
 }
 
 

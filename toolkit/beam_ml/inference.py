@@ -17,9 +17,6 @@ retried down to single rows, so only the bad rows come back as errors.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -154,8 +151,9 @@ class _RetryFailed(beam.DoFn):
                 yield beam.pvalue.TaggedOutput("errors", _error_rows(out, info, "postprocess"))
 
 
-class _RowErrors:
+class _RowErrors(beam.DoFn):
     def __init__(self, stage: str) -> None:
+        super().__init__()
         self.stage = stage
 
     def process(self, element: Any) -> Any:
@@ -165,10 +163,11 @@ class _RowErrors:
         yield _error_rows(frame, exc_info, self.stage)
 
 
-class _SplitRows:
+class _SplitRows(beam.DoFn):
     """Split big batches so one inference call sees at most ``max_rows`` rows."""
 
     def __init__(self, max_rows: int) -> None:
+        super().__init__()
         self.max_rows = max_rows
 
     def process(self, batch: pd.DataFrame) -> Any:
@@ -177,12 +176,6 @@ class _SplitRows:
             return
         for start in range(0, len(batch), self.max_rows):
             yield batch.iloc[start : start + self.max_rows]
-
-
-def _dofn(body: Any) -> Any:
-    from beam_ml.sources import _as_dofn
-
-    return _as_dofn(body)
 
 
 def _call(path_or_fn: Any, what: str) -> Callable[[Any], Any] | None:
@@ -246,7 +239,7 @@ def RunModel(
             if post is not None:
                 main = main.with_postprocess_fn(post)
             if max_batch_rows:
-                batches = batches | "SplitBatches" >> beam.ParDo(_dofn(_SplitRows(max_batch_rows)))
+                batches = batches | "SplitBatches" >> beam.ParDo(_SplitRows(max_batch_rows))
             good, dlq = (
                 batches
                 | "RunInference"
@@ -266,7 +259,7 @@ def RunModel(
             return predictions, tuple(errors) | "Errors" >> beam.Flatten()
 
     def _errors(stage: str) -> Any:
-        return beam.ParDo(_dofn(_RowErrors(stage)))
+        return beam.ParDo(_RowErrors(stage))
 
     return _RunModel(f"RunModel({spec.kind})")
 
@@ -275,40 +268,14 @@ def RunModel(
 
 
 def _run(build: Callable[[Any], dict[str, Any]], options: Any = None) -> tuple[dict, Any, float]:
-    """Run a pipeline; return its outputs (dict of lists), its metrics and the wall time.
+    """Run a pipeline; return its outputs (dict of lists), its metrics and the wall time."""
+    from beam_ml.runner import run_and_collect
 
-    Like ``runner.run_and_collect``, but keeps the PipelineResult for Beam's metrics.
-    """
-
-    from beam_ml.runner import (
-        _read_folder,
-        _WritePickles,
-        pipeline_options,
-        quiet_beam_logs,
-        unwrap_error,
-    )
-
-    opts = pipeline_options(options)
-    root = tempfile.mkdtemp(prefix="beam-ml-infer-")
-    try:
-        pipeline = beam.Pipeline(options=opts)
-        named = build(pipeline)
-        for name, pcoll in named.items():
-            os.makedirs(os.path.join(root, name))
-            folder = os.path.join(root, name)
-            _ = pcoll | f"Collect {name}" >> beam.ParDo(_dofn(_WritePickles(folder)))
-        start = time.perf_counter()
-        try:
-            with quiet_beam_logs():
-                result = pipeline.run()
-                result.wait_until_finish()
-        except Exception as error:
-            raise unwrap_error(error) from error
-        seconds = time.perf_counter() - start
-        collected = {name: _read_folder(os.path.join(root, name)) for name in named}
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
-    return collected, result.metrics(), seconds
+    finished: list[Any] = []
+    start = time.perf_counter()
+    collected = run_and_collect(build, options, on_result=finished.append)
+    seconds = time.perf_counter() - start
+    return collected, finished[0].metrics(), seconds
 
 
 def _metric_value(result: Any) -> Any:
@@ -652,10 +619,11 @@ def preview_inference(
     )
 
 
-class _SplitTraffic:
+class _SplitTraffic(beam.DoFn):
     """Send each row to model A with probability ``ratio``, else to B (seeded)."""
 
     def __init__(self, ratio: float, seed: int) -> None:
+        super().__init__()
         self.ratio = ratio
         self.seed = seed
 
@@ -713,7 +681,7 @@ def compare_models(
         inputs = {"a": batches, "b": batches}
         if split is not None:
             routed = batches | "SplitTraffic" >> beam.ParDo(
-                _dofn(_SplitTraffic(float(split), seed))
+                _SplitTraffic(float(split), seed)
             ).with_outputs("b", main="a")
             inputs = {"a": routed.a, "b": routed.b}
         outs: dict[str, Any] = {}
@@ -843,7 +811,7 @@ def cascade(
         outs = {"predictions": b_out, "a_errors": a_err, "b_errors": b_err}
         if between_err is not None:
             outs["between_errors"] = between_err | "BetweenErrors" >> beam.ParDo(
-                _dofn(_RowErrors("between"))
+                _RowErrors("between")
             )
         return outs
 

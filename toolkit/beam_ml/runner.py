@@ -58,11 +58,16 @@ class _WritePickles(beam.DoFn):
         yield from ()
 
 
-def run_and_collect(build: Callable[[Any], Any], options: Any = None) -> Any:
+def run_and_collect(
+    build: Callable[[Any], Any],
+    options: Any = None,
+    on_result: Callable[[Any], None] | None = None,
+) -> Any:
     """Build a pipeline with ``build(p)``, run it, and return what it produced.
 
     ``build`` returns one PCollection (you get a list of its elements, in no
     particular order) or a dict of them (you get a dict of lists).
+    ``on_result`` receives the finished ``PipelineResult`` (e.g. for its metrics).
 
     >>> import apache_beam as beam
     >>> run_and_collect(lambda p: p | beam.Create([1, 2, 3]) | beam.Map(lambda x: x * 2))
@@ -82,9 +87,12 @@ def run_and_collect(build: Callable[[Any], Any], options: Any = None) -> Any:
             _ = pcoll | f"Collect {name}" >> beam.ParDo(_WritePickles(folder))
         try:
             with quiet_beam_logs():
-                pipeline.run().wait_until_finish()
+                result = pipeline.run()
+                result.wait_until_finish()
         except Exception as error:
             raise unwrap_error(error) from error
+        if on_result is not None:
+            on_result(result)
         collected = {name: _read_folder(os.path.join(root, name)) for name in named}
     finally:
         shutil.rmtree(root, ignore_errors=True)
