@@ -20,6 +20,7 @@ same rows however the data is batched, in a notebook or on a runner).
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -113,6 +114,25 @@ class Source:
         if not paths:
             raise _missing(self.path)
         return paths
+
+
+def is_local(path: str) -> bool:
+    """Whether ``path`` is on this machine's file system (not gs://, s3://, ...).
+
+    >>> is_local("data/a.csv"), is_local("gs://bucket/a.csv")
+    (True, False)
+    """
+    return "://" not in path
+
+
+def _open_binary(path: str) -> Any:
+    """A binary file object for any file system Beam knows (compression decoded)."""
+    return open(path, "rb") if is_local(path) else FileSystems.open(path)
+
+
+def _readable(path: str) -> Any:
+    """What pyarrow and pandas read: the path itself when local, else a Beam file object."""
+    return path if is_local(path) else FileSystems.open(path)
 
 
 def _missing(path: str) -> BeamMLError:
@@ -226,7 +246,7 @@ def _csv_batches(
 
         try:
             reader = pacsv.open_csv(
-                path,
+                _readable(path),
                 read_options=pacsv.ReadOptions(
                     block_size=block_size, use_threads=False, encoding=source.encoding
                 ),
@@ -268,7 +288,7 @@ def _csv_batches(
 def _csv_block_size(path: str, batch_rows: int) -> int:
     """Bytes per block so that a block holds about ``batch_rows`` rows."""
     try:
-        with open(path, "rb") as handle:
+        with _open_binary(path) as handle:
             head = handle.read(1 << 16)
     except OSError:
         return 1 << 22
@@ -299,7 +319,7 @@ def _blank_lines(path: str) -> np.ndarray:
     found: list[int] = []
     newlines = 0
     previous_end = b"\n"  # the start of the file counts as after a newline
-    with open(path, "rb") as handle:
+    with _open_binary(path) as handle:
         while chunk := handle.read(1 << 24):
             text = previous_end + chunk
             if b"\n\n" in text or b"\n\r\n" in text:
@@ -360,8 +380,10 @@ def _encoding_error(path: str, encoding: str) -> BeamMLError:
 
 
 def _first_undecodable_line(path: str, encoding: str) -> int | None:
-    with open(path, "rb") as handle:
-        for number, raw in enumerate(handle, start=1):
+    with _open_binary(path) as handle:
+        number = 0
+        while raw := handle.readline():
+            number += 1
             try:
                 raw.decode(encoding)
             except UnicodeDecodeError:
@@ -380,7 +402,7 @@ def _parquet_batches(
     import pyarrow.parquet as pq
 
     try:
-        parquet = pq.ParquetFile(path)
+        parquet = pq.ParquetFile(_readable(path))
     except (pa.ArrowInvalid, OSError) as error:
         raise BeamMLError.expected(
             f"a Parquet file at {path}",
@@ -400,7 +422,7 @@ def _json_batches(
 ) -> Iterator[pd.DataFrame]:
     try:
         reader = pd.read_json(
-            path, lines=True, chunksize=source.batch_rows, encoding=source.encoding
+            _readable(path), lines=True, chunksize=source.batch_rows, encoding=source.encoding
         )
         line = 1
         for batch in reader:
@@ -418,7 +440,7 @@ def _json_batches(
 
 
 def _first_bad_json_line(path: str, encoding: str) -> tuple[int, str] | None:
-    with open(path, encoding=encoding, errors="replace") as handle:
+    with io.TextIOWrapper(_open_binary(path), encoding=encoding, errors="replace") as handle:
         for number, text in enumerate(handle, start=1):
             if not text.strip():
                 continue
@@ -602,7 +624,8 @@ class ReadBatches(beam.PTransform):
                 >> beam.ParDo(_NameFrameBatchFn()).with_outputs(BAD_RECORDS, main="batches")
             )
         files = src.files()
-        head(src, 1)  # fail now, not inside a worker, if the first file is unreadable
+        if is_local(files[0]):
+            head(src, 1)  # fail now, not inside a worker, if the first file is unreadable
         return (
             pbegin
             | "Files" >> beam.Create(files)
