@@ -641,6 +641,15 @@ class _SplitTraffic(beam.DoFn):
             yield pvalue.TaggedOutput("b", batch[~to_a])
 
 
+def _two_model_metrics(metrics: Any, seconds: float) -> dict[str, Any]:
+    """Beam's metrics of models A and B of one run, and the run's wall time."""
+    return {
+        "a": beam_metrics(metrics, "BeamML_model_a"),
+        "b": beam_metrics(metrics, "BeamML_model_b"),
+        "pipeline_seconds": round(seconds, 3),
+    }
+
+
 def compare_models(
     source: Any,
     model_a: Any,
@@ -730,11 +739,7 @@ def compare_models(
         predictions=predictions,
         device=choice.device,
         device_reason=choice.reason,
-        metrics={
-            "a": beam_metrics(metrics, "BeamML_model_a"),
-            "b": beam_metrics(metrics, "BeamML_model_b"),
-            "pipeline_seconds": round(seconds, 3),
-        },
+        metrics=_two_model_metrics(metrics, seconds),
         errors=pd.concat(errors),
         models={"a": spec_a.to_dict(), "b": spec_b.to_dict()},
         sample_rows=len(frame),
@@ -831,11 +836,7 @@ def cascade(
         predictions=predictions,
         device=choice.device,
         device_reason=choice.reason,
-        metrics={
-            "a": beam_metrics(metrics, "BeamML_model_a"),
-            "b": beam_metrics(metrics, "BeamML_model_b"),
-            "pipeline_seconds": round(seconds, 3),
-        },
+        metrics=_two_model_metrics(metrics, seconds),
         errors=pd.concat(errors),
         models={"a": spec_a.to_dict(), "b": spec_b.to_dict()},
         sample_rows=len(frame),
