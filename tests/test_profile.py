@@ -484,9 +484,9 @@ def test_profile_takes_the_first_sample_rows_and_rejects_bad_options():
 
 
 def test_batches_get_a_dataframe_coder_that_sizes_them_without_pickling():
-    from beam_ml.profile import _frame_coder
+    from beam_ml.sources import DataFrameCoder
 
-    coder = _frame_coder()()
+    coder = DataFrameCoder()
     df = pd.DataFrame({"a": range(1000), "s": ["x"] * 1000})
     assert coder.decode(coder.encode(df)).equals(df)
     impl = coder.get_impl()

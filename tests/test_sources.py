@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import tracemalloc
 
+import apache_beam as beam
 import numpy as np
 import pandas as pd
 import pytest
@@ -252,3 +253,13 @@ def test_sample_memory_is_bounded_by_the_sample_not_the_data():
 def test_as_source_rejects_what_it_cannot_read():
     with pytest.raises(BeamMLError, match="a path, a glob, a pandas DataFrame"):
         sources.as_source(42)
+
+
+def test_read_batches_are_typed_as_dataframes_with_the_cheap_sizing_coder(penguins):
+    def build(p):
+        batches = sources.read_batches(p, sources.Source(frame=penguins, batch_rows=100))
+        assert batches.element_type is pd.DataFrame
+        assert isinstance(beam.coders.registry.get_coder(pd.DataFrame), sources.DataFrameCoder)
+        return batches
+
+    assert sum(len(b) for b in run_and_collect(build)) == len(penguins)

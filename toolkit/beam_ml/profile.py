@@ -694,6 +694,8 @@ def _profile_dataset_class() -> Any:
         return _CLASSES["ProfileDataset"]
     import apache_beam as beam
 
+    from beam_ml.sources import typed_as_frames
+
     class _ProfileCombineFn(beam.CombineFn):
         def __init__(self, options: ProfileOptions) -> None:
             super().__init__()
@@ -733,7 +735,7 @@ def _profile_dataset_class() -> Any:
             self.options = ProfileOptions(top_k=top_k, bins=bins, **options)
 
         def expand(self, pcoll: Any) -> Any:
-            batches = _typed_as_frames(_as_batches(pcoll))
+            batches = typed_as_frames(_as_batches(pcoll))
             return batches | "Profile" >> beam.CombineGlobally(_ProfileCombineFn(self.options))
 
     ProfileDataset.__module__ = __name__
@@ -751,76 +753,6 @@ def profile_dataframe(deferred: Any, label: str = "ProfileDataset", **options: A
     >>> profiled = profile_dataframe(read_dataframe(p, "data.csv"))  # doctest: +SKIP
     """
     return _as_batches(deferred) | label >> _profile_dataset_class()(**options)
-
-
-def _frame_coder() -> Any:
-    """A coder for pandas batches that estimates their size without pickling them.
-
-    Beam samples the size of the elements it passes between steps; with its
-    default (pickle) coder that means pickling sampled 50,000-row DataFrames:
-    on 1M rows that was a third of the pipeline's time. Encoding stays pickle.
-    """
-    if "DataFrameCoder" in _CLASSES:
-        return _CLASSES["DataFrameCoder"]
-    import pickle
-
-    from apache_beam.coders import coder_impl, coders
-
-    def size(value: Any) -> int:
-        if isinstance(value, pd.DataFrame):
-            return int(value.memory_usage(index=False).sum()) + 64
-        return 64
-
-    class _Impl(coder_impl.CallbackCoderImpl):
-        def estimate_size(self, value: Any, nested: bool = False) -> int:
-            return size(value)
-
-        def get_estimated_size_and_observables(
-            self, value: Any, nested: bool = False
-        ) -> tuple[int, list[Any]]:
-            return size(value), []
-
-    class DataFrameCoder(coders.Coder):
-        def encode(self, value: Any) -> bytes:
-            return pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
-
-        def decode(self, encoded: bytes) -> Any:
-            return pickle.loads(encoded)
-
-        def is_deterministic(self) -> bool:
-            return False
-
-        def estimate_size(self, value: Any) -> int:
-            return size(value)
-
-        def to_type_hint(self) -> Any:
-            return pd.DataFrame
-
-        def _create_impl(self) -> Any:
-            return _Impl(self.encode, self.decode)
-
-        def __eq__(self, other: object) -> bool:
-            return type(self) is type(other)
-
-        def __hash__(self) -> int:
-            return hash(type(self))
-
-    DataFrameCoder.__module__ = __name__
-    _CLASSES["DataFrameCoder"] = DataFrameCoder
-    return DataFrameCoder
-
-
-def _typed_as_frames(pcoll: Any) -> Any:
-    """Declare an untyped PCollection of batches as DataFrames (see ``_frame_coder``)."""
-    import apache_beam as beam
-    from apache_beam.typehints import Any as AnyHint
-
-    coder = _frame_coder()
-    if beam.coders.registry.get_coder(pd.DataFrame).__class__ is not coder:
-        beam.coders.registry.register_coder(pd.DataFrame, coder)
-    if isinstance(pcoll, beam.pvalue.PCollection) and pcoll.element_type in (None, AnyHint):
-        pcoll.element_type = pd.DataFrame
-    return pcoll
 
 
 def _as_batches(pvalue: Any) -> Any:
@@ -893,7 +825,7 @@ def profile(
     import apache_beam as beam
 
     from beam_ml.runner import run_and_collect
-    from beam_ml.sources import ReadBatches, _as_dofn, as_source, head
+    from beam_ml.sources import ReadBatches, as_source, head
 
     check_positive_int("sample", sample, allow_none=True)
     src = as_source(source)
@@ -904,7 +836,7 @@ def profile(
     def build(pipeline: Any) -> Any:
         batches = (pipeline | "Read" >> ReadBatches(src)).batches
         if progress:
-            batches = batches | "Progress" >> beam.ParDo(_as_dofn(_Progress()))
+            batches = batches | "Progress" >> beam.FlatMap(_Progress().process)
         return batches | "ProfileDataset" >> transform
 
     result = run_and_collect(build, options)

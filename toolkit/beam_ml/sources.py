@@ -23,6 +23,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import pickle
 import re
 import zlib
 from collections.abc import Callable, Iterator
@@ -32,7 +33,9 @@ from typing import Any
 import apache_beam as beam
 import numpy as np
 import pandas as pd
+from apache_beam.coders import coder_impl
 from apache_beam.io.filesystems import FileSystems
+from apache_beam.typehints import Any as AnyHint
 
 from beam_ml.errors import BeamMLError, check_choice, check_positive_int
 
@@ -402,7 +405,9 @@ def _parquet_batches(
     import pyarrow.parquet as pq
 
     try:
-        parquet = pq.ParquetFile(_readable(path))
+        # No pre-buffering and one decoding thread: memory stays at about one batch,
+        # and Beam parallelises across files and workers anyway.
+        parquet = pq.ParquetFile(_readable(path), pre_buffer=False)
     except (pa.ArrowInvalid, OSError) as error:
         raise BeamMLError.expected(
             f"a Parquet file at {path}",
@@ -410,7 +415,7 @@ def _parquet_batches(
             "check the file, or pass the right format (csv, json)",
         ) from None
     start = 0
-    for record_batch in parquet.iter_batches(batch_size=source.batch_rows):
+    for record_batch in parquet.iter_batches(batch_size=source.batch_rows, use_threads=False):
         batch = record_batch.to_pandas()
         batch.index = pd.RangeIndex(start, start + len(batch))
         start += len(batch)
@@ -572,6 +577,64 @@ class _BottomK:
 # Beam transforms.
 
 
+def _frame_size(value: Any) -> int:
+    if isinstance(value, pd.DataFrame):
+        return int(value.memory_usage(index=False).sum()) + 64
+    return 64
+
+
+class _DataFrameCoderImpl(coder_impl.CallbackCoderImpl):
+    def estimate_size(self, value: Any, nested: bool = False) -> int:
+        return _frame_size(value)
+
+    def get_estimated_size_and_observables(
+        self, value: Any, nested: bool = False
+    ) -> tuple[int, list[Any]]:
+        return _frame_size(value), []
+
+
+class DataFrameCoder(beam.coders.Coder):
+    """Pickles pandas batches, and sizes them from ``memory_usage`` instead of pickling.
+
+    Beam samples the size of the elements passed between steps; with its default
+    (pickle) coder that means pickling sampled 50,000-row DataFrames a second
+    time: on 1M rows that was a third of a profiling pipeline's time.
+    """
+
+    def encode(self, value: Any) -> bytes:
+        return pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+
+    def decode(self, encoded: bytes) -> Any:
+        return pickle.loads(encoded)
+
+    def is_deterministic(self) -> bool:
+        return False
+
+    def estimate_size(self, value: Any) -> int:
+        return _frame_size(value)
+
+    def to_type_hint(self) -> Any:
+        return pd.DataFrame
+
+    def _create_impl(self) -> Any:
+        return _DataFrameCoderImpl(self.encode, self.decode)
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+
+def typed_as_frames(pcoll: Any) -> Any:
+    """Declare a PCollection of pandas batches as such, so Beam uses :class:`DataFrameCoder`."""
+    if not isinstance(beam.coders.registry.get_coder(pd.DataFrame), DataFrameCoder):
+        beam.coders.registry.register_coder(pd.DataFrame, DataFrameCoder)
+    if isinstance(pcoll, beam.pvalue.PCollection) and pcoll.element_type in (None, AnyHint):
+        pcoll.element_type = pd.DataFrame
+    return pcoll
+
+
 class _ReadFileFn(beam.DoFn):
     """One file name in, its batches out, bad lines to the ``bad_records`` output."""
 
@@ -617,20 +680,23 @@ class ReadBatches(beam.PTransform):
         src = self.source
         if src.frame is not None:
             batches = list(_frame_batches(src.frame, src.batch_rows))
-            return (
+            read = (
                 pbegin
                 | "Batches" >> beam.Create(batches, reshuffle=False)
                 | "Name"
                 >> beam.ParDo(_NameFrameBatchFn()).with_outputs(BAD_RECORDS, main="batches")
             )
-        files = src.files()
-        if is_local(files[0]):
-            head(src, 1)  # fail now, not inside a worker, if the first file is unreadable
-        return (
-            pbegin
-            | "Files" >> beam.Create(files)
-            | "Read" >> beam.ParDo(_ReadFileFn(src)).with_outputs(BAD_RECORDS, main="batches")
-        )
+        else:
+            files = src.files()
+            if is_local(files[0]):
+                head(src, 1)  # fail now, not inside a worker, if the first file is unreadable
+            read = (
+                pbegin
+                | "Files" >> beam.Create(files)
+                | "Read" >> beam.ParDo(_ReadFileFn(src)).with_outputs(BAD_RECORDS, main="batches")
+            )
+        typed_as_frames(read.batches)
+        return read
 
 
 def read_batches(pipeline: Any, source: Any) -> Any:
@@ -695,17 +761,3 @@ class SampleRows(beam.PTransform):
 
     def expand(self, batches: Any) -> Any:
         return batches | beam.CombineGlobally(_SampleFn(int(self.n or 0), self.seed))
-
-
-def _as_dofn(body: Any) -> beam.DoFn:
-    """Wrap a plain object with a ``process`` method as a DoFn (prefer subclassing DoFn)."""
-
-    class _Fn(beam.DoFn):
-        def __init__(self, inner: Any) -> None:
-            super().__init__()
-            self.inner = inner
-
-        def process(self, element: Any) -> Iterator[Any]:
-            yield from self.inner.process(element)
-
-    return _Fn(body)
