@@ -227,7 +227,6 @@ def _csv_batches(
     blank_lines = _blank_lines(path)
     rows_done = 0
     last_bad_line = 0
-    block_size = _csv_block_size(path, source.batch_rows)
     while True:
         bad_lines: list[int] = []
 
@@ -251,7 +250,7 @@ def _csv_batches(
             reader = pacsv.open_csv(
                 _readable(path),
                 read_options=pacsv.ReadOptions(
-                    block_size=block_size, use_threads=False, encoding=source.encoding
+                    block_size=_CSV_BLOCK_BYTES, use_threads=False, encoding=source.encoding
                 ),
                 parse_options=pacsv.ParseOptions(
                     delimiter=source.delimiter, invalid_row_handler=handle, newlines_in_values=True
@@ -266,6 +265,9 @@ def _csv_batches(
             # pyarrow reads text that is not valid in the encoding as bytes.
             raise _encoding_error(path, source.encoding)
         seen = 0
+        # Blocks are small (memory); batches are the rows the caller asked for,
+        # glued from consecutive blocks.
+        pending = _Rebatcher(source.batch_rows)
         try:
             for record_batch in reader:
                 batch = record_batch.to_pandas()
@@ -276,35 +278,47 @@ def _csv_batches(
                 first = start + max(rows_done - start, 0)
                 batch.index = _csv_lines(first, len(batch), bad_lines, blank_lines)
                 rows_done = seen
-                # Blocks are sized in bytes (type inference wants big ones);
-                # batches are sized in rows, as the caller asked.
-                for offset in range(0, len(batch), source.batch_rows):
-                    yield batch.iloc[offset : offset + source.batch_rows]
+                yield from pending.add(batch)
+            yield from pending.flush()
             return
         except pa.ArrowInvalid as error:
+            # The rows read so far are good: give them before reading again.
+            yield from pending.flush()
             widened = _widen(reader.schema, str(error))
             if widened is None:
                 raise _csv_error(path, source, error) from None
             column_types[widened[0]] = widened[1]
 
 
-# pyarrow's CSV reader holds a few blocks at once, and its peak memory grows
-# with the block: 4 MiB blocks peaked at 0.36 GB reading a 280 MB file, 32 MiB
-# at 0.60 GB, at the same speed. Keep blocks small; batches are cut from them.
-_CSV_BLOCK_BYTES = (1 << 20, 4 << 20)
+# pyarrow's CSV reader holds several blocks at once, and its peak memory grows
+# with the block: reading a 280 MB file peaked at 0.19 GB with 1 MiB blocks,
+# 0.35 GB with 4 MiB and 0.60 GB with 32 MiB, at the same speed. Types are
+# inferred from the first block; a later surprise widens the column (above).
+_CSV_BLOCK_BYTES = 1 << 20
 
 
-def _csv_block_size(path: str, batch_rows: int) -> int:
-    """Bytes per block: about ``batch_rows`` rows, within ``_CSV_BLOCK_BYTES``."""
-    try:
-        with _open_binary(path) as handle:
-            head = handle.read(1 << 16)
-    except OSError:
-        return _CSV_BLOCK_BYTES[1]
-    lines = max(head.count(b"\n"), 1)
-    per_row = max(len(head) // lines, 8)
-    low, high = _CSV_BLOCK_BYTES
-    return int(min(max(per_row * batch_rows, low), high))
+class _Rebatcher:
+    """Glue consecutive small frames into batches of ``rows`` rows (the last may be short)."""
+
+    def __init__(self, rows: int) -> None:
+        self.rows = rows
+        self.parts: list[pd.DataFrame] = []
+        self.count = 0
+
+    def add(self, frame: pd.DataFrame) -> Iterator[pd.DataFrame]:
+        self.parts.append(frame)
+        self.count += len(frame)
+        while self.count >= self.rows:
+            merged = pd.concat(self.parts) if len(self.parts) > 1 else self.parts[0]
+            yield merged.iloc[: self.rows]
+            rest = merged.iloc[self.rows :]
+            self.parts = [rest] if len(rest) else []
+            self.count = len(rest)
+
+    def flush(self) -> Iterator[pd.DataFrame]:
+        if self.count:
+            yield pd.concat(self.parts) if len(self.parts) > 1 else self.parts[0]
+        self.parts, self.count = [], 0
 
 
 def _csv_lines(
