@@ -10,8 +10,6 @@ from __future__ import annotations
 import html
 import itertools
 import math
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 _ORDER = ("empty", "duplicates", "mixed_types", "unhashable", "infinite", "missing", "constant")
@@ -143,18 +141,9 @@ def _column_stats(c: dict[str, Any]) -> str:
 
 
 def _css() -> str:
-    try:
-        assets: Any = resources.files("beam_ml.assets")
-    except ModuleNotFoundError:
-        # an editable install made before widgets/ became a package: read the folder
-        assets = Path(__file__).resolve().parents[2] / "widgets"
-    parts = []
-    for name in ("base.css", "profile.css"):
-        try:
-            parts.append(assets.joinpath(name).read_text(encoding="utf-8"))
-        except OSError:
-            continue
-    return "\n".join(parts)
+    from beam_ml.assets import css
+
+    return css("base.css", "profile.css")
 
 
 def profile_html(data: dict[str, Any], standalone: bool = False) -> str:

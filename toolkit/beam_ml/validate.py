@@ -249,21 +249,9 @@ def _short(value: Any, limit: int = 120) -> str:
 
 
 def _css() -> str:
-    from importlib.resources import files
+    from beam_ml.assets import css
 
-    names = ("base.css", "validation.css")
-    try:
-        assets: Any = files("beam_ml.assets")
-    except ModuleNotFoundError:
-        # an editable install may not map the widgets/ folder: read it from the checkout
-        assets = Path(__file__).resolve().parents[2] / "widgets"
-    parts = []
-    for name in names:
-        try:
-            parts.append(assets.joinpath(name).read_text(encoding="utf-8"))
-        except (FileNotFoundError, OSError):
-            continue
-    return "\n".join(parts)
+    return css("base.css", "validation.css")
 
 
 def _jsonable(value: Any) -> Any:

@@ -20,8 +20,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -41,12 +39,9 @@ def _ipywidgets() -> Any:
 
 def css() -> str:
     """The CSS of the notebook views (``widgets/notebook.css``, shipped as beam_ml.assets)."""
-    try:
-        return resources.files("beam_ml.assets").joinpath("notebook.css").read_text("utf-8")
-    except (FileNotFoundError, ModuleNotFoundError):
-        # An editable install of the repository maps no beam_ml.assets package.
-        path = Path(__file__).resolve().parents[2] / "widgets" / "notebook.css"
-        return path.read_text("utf-8") if path.exists() else ""
+    from beam_ml.assets import css as read_css
+
+    return read_css("notebook.css")
 
 
 def _styled(body: str) -> str:
