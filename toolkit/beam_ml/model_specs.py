@@ -27,13 +27,14 @@ import json
 import os
 import weakref
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from beam_ml.errors import BeamMLError, check_choice, one_line
+from beam_ml.literals import spec_dict
 
 try:  # Beam is an engine dependency; guard only so the docs build without it
     from apache_beam.ml.inference.base import ModelHandler, PredictionResult
@@ -372,11 +373,7 @@ class _Spec:
 
     # -- serialisation: literals only, so exported code can rebuild the spec
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"kind": self.kind}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            data[f.name] = list(value) if isinstance(value, tuple) else value
-        return data
+        return spec_dict(self)
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True, default=str)

@@ -34,6 +34,7 @@ import apache_beam as beam
 import pandas as pd
 
 from beam_ml.errors import BeamMLError, check_choice, check_positive_int
+from beam_ml.literals import spec_dict
 
 __all__ = [
     "CompareStep",
@@ -271,11 +272,7 @@ class Step:
 
     def to_dict(self) -> dict[str, Any]:
         """``{"kind": ..., field: value}`` with JSON types; see :meth:`from_dict`."""
-        data: dict[str, Any] = {"kind": self.kind}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            data[f.name] = list(value) if isinstance(value, tuple) else value
-        return data
+        return spec_dict(self)
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True)
