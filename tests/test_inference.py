@@ -289,6 +289,38 @@ def test_when_one_row_is_poisoned_then_only_that_row_fails(models):
     assert preview.metrics["failed_batches"] == 1
 
 
+def test_runmodel_unflattened_parts_hold_the_same_rows_as_its_flattened_output(models):
+    import apache_beam as beam
+
+    data = models["clean"].head(60).copy()
+    data.loc[[7, 44], "bill_depth_mm"] = np.nan  # two poisoned rows: two bisected batches
+    spec = SklearnModel(path=str(models["folder"] / "lr.pkl"), features=FEATURES)
+    batches = [data.iloc[:20], data.iloc[20:40], data.iloc[40:]]
+
+    def build(flatten: bool):
+        def pipeline(p):
+            read = p | beam.Create(batches, reshuffle=False)
+            out = read | RunModel(spec, "CPU", with_errors=True, flatten=flatten)
+            if flatten:
+                return {"predictions": out[0], "errors": out[1]}
+            return out
+
+        return pipeline
+
+    merged = run_and_collect(build(True))
+    parts = run_and_collect(build(False))
+    assert set(parts) == {"predictions", "retried", "errors"}
+    # the healthy middle batch ran whole; the others came back row by row from the retry
+    assert sorted(len(f) for f in parts["predictions"]) == [20]
+    assert sum(len(f) for f in parts["retried"]) == 38
+    whole = pd.concat(merged["predictions"]).sort_index()
+    split = pd.concat(parts["predictions"] + parts["retried"]).sort_index()
+    pd.testing.assert_frame_equal(whole, split)
+    assert list(whole.index) == [i for i in data.index if i not in (7, 44)]
+    assert sorted(pd.concat(parts["errors"]).index) == [7, 44]
+    assert sorted(pd.concat(merged["errors"]).index) == [7, 44]
+
+
 def test_keyed_predictions_join_back_to_their_rows(models):
     data = models["clean"].head(120).copy()
     data["penguin_id"] = [f"p{i:03d}" for i in range(len(data))]

@@ -198,6 +198,7 @@ def RunModel(
     max_batch_rows: int | None = None,
     with_errors: bool = False,
     metrics_namespace: str | None = None,
+    flatten: bool = True,
 ) -> Any:
     """A PTransform: PCollection of pandas batches -> PCollection of prediction DataFrames.
 
@@ -217,6 +218,12 @@ def RunModel(
     ``with_errors=True`` the transform returns ``(predictions, errors)``, where
     ``errors`` holds DataFrames of the failed rows with ``error``,
     ``error_type`` and ``stage`` columns.
+
+    With ``flatten=False`` the predictions come as two PCollections, a dict
+    ``{"predictions": whole batches, "retried": rows of bisected batches}``
+    (plus ``"errors"`` with ``with_errors``), for a caller that collects them
+    apart: DirectRunner materialises every multi-input ``Flatten``, pickling
+    each prediction frame through a buffer (~0.2 ms a batch of 8,192 rows).
 
     Exported pipelines use it as::
 
@@ -248,15 +255,20 @@ def RunModel(
             retried = dlq.failed_inferences | "RetryFailedRows" >> beam.ParDo(
                 _RetryFailed(core, post, namespace)
             ).with_outputs("errors", main="rows")
+            errors: Any = None
+            if with_errors:
+                failed = [retried.errors]
+                for i, bad in enumerate(dlq.failed_preprocessing):
+                    failed.append(bad | f"PreErrors{i}" >> _errors("preprocess"))
+                for i, bad in enumerate(dlq.failed_postprocessing):
+                    failed.append(bad | f"PostErrors{i}" >> _errors("postprocess"))
+                # Errors are few: their Flatten costs nothing worth avoiding.
+                errors = tuple(failed) | "Errors" >> beam.Flatten()
+            if not flatten:
+                parts = {"predictions": good, "retried": retried.rows}
+                return {**parts, "errors": errors} if with_errors else parts
             predictions = (good, retried.rows) | "Predictions" >> beam.Flatten()
-            if not with_errors:
-                return predictions
-            errors = [retried.errors]
-            for i, bad in enumerate(dlq.failed_preprocessing):
-                errors.append(bad | f"PreErrors{i}" >> _errors("preprocess"))
-            for i, bad in enumerate(dlq.failed_postprocessing):
-                errors.append(bad | f"PostErrors{i}" >> _errors("postprocess"))
-            return predictions, tuple(errors) | "Errors" >> beam.Flatten()
+            return (predictions, errors) if with_errors else predictions
 
     def _errors(stage: str) -> Any:
         return beam.ParDo(_RowErrors(stage))
@@ -597,19 +609,19 @@ def preview_inference(
 
     def build(p: Any) -> dict[str, Any]:
         batches = p | "Sample" >> beam.Create(_batches(frame, batch_rows), reshuffle=False)
-        preds, errors = batches | RunModel(
+        return batches | RunModel(
             spec,
             choice.beam_device,
             passthrough=False,
             with_errors=True,
             metrics_namespace=namespace,
+            flatten=False,
         )
-        return {"predictions": preds, "errors": errors}
 
     out, metrics, seconds = _run(build, options)
     choice = ran_on(choice, metrics)
     return InferencePreview(
-        predictions=_join(frame, out["predictions"], spec.key, set()),
+        predictions=_join(frame, out["predictions"] + out["retried"], spec.key, set()),
         device=choice.device,
         device_reason=choice.reason,
         metrics=beam_metrics(metrics, namespace, seconds),
@@ -696,19 +708,21 @@ def compare_models(
         outs: dict[str, Any] = {}
         for name, spec in (("a", spec_a), ("b", spec_b)):
             prefix = "" if split is not None else f"{name}_"
-            preds, errors = inputs[name] | f"Model {name.upper()}" >> RunModel(
+            parts = inputs[name] | f"Model {name.upper()}" >> RunModel(
                 spec,
                 choice.beam_device,
                 prefix=prefix,
                 passthrough=False,
                 with_errors=True,
                 metrics_namespace=f"BeamML_model_{name}",
+                flatten=False,
             )
-            outs[f"{name}_predictions"] = preds
-            outs[f"{name}_errors"] = errors
+            outs.update({f"{name}_{part}": pcoll for part, pcoll in parts.items()})
         return outs
 
     out, metrics, seconds = _run(build, options)
+    for name in ("a", "b"):
+        out[f"{name}_predictions"] += out.pop(f"{name}_retried")
     choice = ran_on(choice, metrics)
     key_col = spec_a.key
     errors = []
