@@ -112,6 +112,44 @@ def test_flights_profile_matches_exact_pandas(flights):
     assert ("tailnum", "high_cardinality") in kinds
 
 
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_arrow_backed_strings_give_the_same_profile_as_python_strings(tmp_path, fmt):
+    # profile() reads text as pandas' pyarrow strings; a pipeline may hand the
+    # transform Python str (object) batches: every text statistic must agree.
+    df = pd.read_csv(bml.datasets.load("flights"), nrows=60_000)
+    df.loc[::7, "tailnum"] = None
+    df.loc[::11, "dest"] = ""
+    df["note"] = np.where(np.arange(len(df)) % 5 == 0, "x" * 300, "é ü " + df["origin"])
+    path = tmp_path / f"flights.{fmt}"
+    df.to_csv(path, index=False) if fmt == "csv" else df.to_parquet(path, index=False)
+
+    def run(strings: str) -> dict:
+        from beam_ml.sources import ReadBatches, Source
+
+        src = Source(str(path), batch_rows=7_000, strings=strings)
+
+        def build(p):
+            read = p | ReadBatches(src)
+            return read.batches | ProfileDataset()
+
+        (result,) = run_and_collect(build)
+        return result.to_dict()
+
+    arrow, python = run("arrow"), run("object")
+    assert arrow["rows"] == python["rows"] == len(df)
+    text = ["carrier", "tailnum", "origin", "dest", "note", "time_hour"]
+    for name in text:
+        a, b = arrow["columns"][name], python["columns"][name]
+        keys = ["type", "count", "nulls", "distinct", "distinct_bounds", "top", "top_error"]
+        keys += ["imbalance_ratio", "entropy", "lengths", "kinds", "min", "max"]
+        assert {k: a[k] for k in keys} == {k: b[k] for k in keys}, name
+    # CSV reads an empty field as null; Parquet keeps the empty strings
+    empty = arrow["columns"]["dest"]["lengths"]["empty"]
+    assert empty == (0 if fmt == "csv" else len(df.loc[::11]))
+    assert arrow["columns"]["note"]["lengths"]["max"] == 300
+    assert arrow["alerts"] == python["alerts"]
+
+
 def test_flights_large_column_top_values_are_within_frequent_items_bound(flights):
     df, p = flights
     c = p.columns["dest"]

@@ -332,6 +332,8 @@ class ColumnAccumulator:
             return self._add_boolean(values.to_numpy(dtype=np.float64))
         if pd.api.types.is_datetime64_any_dtype(dtype):
             return self._add_datetime(values)
+        if isinstance(dtype, pd.StringDtype):
+            return self._add_strings(values)
         if isinstance(dtype, pd.CategoricalDtype) or not pd.api.types.is_object_dtype(dtype):
             values = values.astype(object)
         inferred = pd.api.types.infer_dtype(values, skipna=False)
