@@ -94,6 +94,19 @@ def test_csv_index_is_the_line_number_in_the_file(tmp_path):
     assert frame.a.tolist() == [1, 2, 3]
 
 
+@pytest.mark.parametrize("scan_bytes", [1, 2, 3, 5, 1 << 20])
+def test_blank_lines_are_found_wherever_the_reads_split_the_file(tmp_path, monkeypatch, scan_bytes):
+    monkeypatch.setattr(sources, "_BLANK_SCAN_BYTES", scan_bytes)
+    rng = np.random.default_rng(scan_bytes)
+    for trial in range(200):
+        data = bytes(rng.choice(list(b"a\n\r"), size=int(rng.integers(0, 30)), p=[0.5, 0.35, 0.15]))
+        path = tmp_path / f"t{trial}.csv"
+        path.write_bytes(data)
+        lines = data.split(b"\n")[:-1]  # the k-th newline ends line k
+        expected = [k + 1 for k, line in enumerate(lines) if line in (b"", b"\r")]
+        assert sources._blank_lines(str(path)).tolist() == expected, data
+
+
 def test_when_csv_rows_have_the_wrong_number_of_fields_then_they_are_reported_not_lost(
     tmp_path,
 ):
