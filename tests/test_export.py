@@ -126,6 +126,25 @@ def test_exported_module_runs_with_two_worker_processes(penguins, tmp_path):
     assert json.loads((tmp_path / "out" / "stats" / "profile.json").read_text())["rows"] == 344
 
 
+def test_exported_module_writes_ragged_lines_as_bad_records_and_loses_no_row(penguins, tmp_path):
+    graph = StepGraph(list(_graph(penguins).steps)[:2])
+    result = export(graph, tmp_path / "pipeline.py")
+    lines = Path(penguins).read_text().splitlines()
+    bad = ["Adelie,Torgersen,1,2", "x,y,1,2,3,4,5,6,7,8"]
+    ragged = [*lines[:5], bad[0], *lines[5:100], bad[1], *lines[100:]]
+    sample = tmp_path / "ragged.csv"
+    sample.write_text("\n".join(ragged) + "\n")
+    _run(Path(result.path), "--input", str(sample), "--output", str(tmp_path / "out"))
+    bad = _lines(tmp_path / "out" / "penguins", "bad_records")
+    assert sorted((b["line"], b["text"]) for b in bad) == [
+        (6, "Adelie,Torgersen,1,2"),
+        (102, "x,y,1,2,3,4,5,6,7,8"),
+    ]
+    rows = _lines(tmp_path / "out" / "heavy", "rows")
+    frame = pd.read_csv(penguins)
+    assert len(rows) == int((frame.body_mass_g > 4000).sum())
+
+
 def test_module_imports_only_beam_and_the_engine_and_passes_ruff(penguins, model, tmp_path):
     result = export(_graph(penguins, model), tmp_path / "pipeline.py")
     source = Path(result.path).read_text()
