@@ -132,7 +132,7 @@ def test_when_csv_rows_have_the_wrong_number_of_fields_then_they_are_reported_no
 def test_when_a_later_block_needs_a_wider_type_then_the_column_widens_and_no_row_is_lost(
     tmp_path,
 ):
-    # pyarrow infers types from the first block (at least 1 MiB): make the
+    # pyarrow infers types from the first block (512 KiB): make the
     # surprise arrive well after it.
     rows = 200_000
     lines = ["n,label"] + [f"{i},x" for i in range(rows)] + ["1.5,y", "oops,z"]
