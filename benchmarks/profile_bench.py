@@ -286,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
     table = summarise(results)
     print()
     print(render(table, runs))
+    print()
+    print(targets(table))
     print(f"load average at end: {os.getloadavg()[0]:.1f} (cores: {os.cpu_count()})")
     if args.json:
         args.json.write_text(json.dumps(table, indent=1))
@@ -337,6 +339,37 @@ def render(table: list[dict], runs: int) -> str:
             f"{r['work_s']:>8.1f} {r['rss_gb']:>8.2f} {ratio('work_vs_pandas'):>11} "
             f"{ratio('process_vs_pandas'):>11} {ratio('rss_vs_pandas'):>10}"
         )
+    return "\n".join(lines)
+
+
+def targets(table: list[dict]) -> str:
+    """The issue's targets, each with the measured ratio (only those this run can tell)."""
+    got = {(r["rows"], r["format"], r["tool"]): r for r in table if "error" not in r}
+    lines = ["targets (ours, one process):"]
+
+    def check(label: str, value: float, limit: float, at_most: bool = True) -> None:
+        ok = value <= limit if at_most else value >= limit
+        sign = "<=" if at_most else ">="
+        verdict = "ok" if ok else "NOT MET"
+        lines.append(f"  {label:<40} {value:6.2f}  (target {sign} {limit:g}: {verdict})")
+
+    for fmt in ("parquet", "csv"):
+        ours = {rows: got.get((rows, fmt, "ours")) for rows in (100_000, 1_000_000, 5_000_000)}
+        pandas = {rows: got.get((rows, fmt, "pandas")) for rows in ours}
+        one, five = 1_000_000, 5_000_000
+        if ours[one] and pandas[one]:
+            check(f"{fmt} 1M work / pandas", ours[one]["work_s"] / pandas[one]["work_s"], 1.0)
+            check(f"{fmt} 1M peak / pandas peak", ours[one]["rss_gb"] / pandas[one]["rss_gb"], 0.5)
+        ydata = got.get((one, fmt, "ydata"))
+        if ours[one] and ydata:
+            check(f"{fmt} 1M ydata work / ours", ydata["work_s"] / ours[one]["work_s"], 20, False)
+        if ours[five] and pandas[five]:
+            check(f"{fmt} 5M work / pandas", ours[five]["work_s"] / pandas[five]["work_s"], 0.5)
+        if ours[five] and ours[100_000]:
+            check(f"{fmt} peak 5M / peak 100k", ours[five]["rss_gb"] / ours[100_000]["rss_gb"], 1.3)
+        mp = got.get((five, fmt, "ours-mp"))
+        if ours[five] and mp:
+            check(f"{fmt} 5M 2 workers / 1 worker (work)", mp["work_s"] / ours[five]["work_s"], 1.0)
     return "\n".join(lines)
 
 
