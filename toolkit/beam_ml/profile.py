@@ -57,6 +57,8 @@ TYPES = ("float", "integer", "boolean", "categorical", "string", "datetime")
 NUMERIC_TYPES = ("float", "integer")
 # How many standard deviations the reported HLL bound covers (3 -> ~99.7%).
 HLL_STD_DEVS = 3
+# Rows per batch when profile() reads a CSV path (see profile()).
+PROFILE_CSV_BATCH_ROWS = 32_768
 ALERT_KINDS = (
     "empty",
     "duplicates",
@@ -825,7 +827,7 @@ def profile(
     import apache_beam as beam
 
     from beam_ml.runner import run_and_collect
-    from beam_ml.sources import ReadBatches, as_source, head
+    from beam_ml.sources import ReadBatches, Source, as_source, head
 
     check_positive_int("sample", sample, allow_none=True)
     src = as_source(source)
@@ -835,6 +837,11 @@ def profile(
         # Text in Arrow buffers: 5M rows from Parquet peaked at 0.38 GB, not 0.41 GB,
         # and ran in 17 s, not 20 s. The statistics are the same.
         src = replace(src, strings="arrow")
+        if src.format == "csv" and not isinstance(source, Source):
+            # Smaller CSV batches (unless the caller chose a Source's batch_rows):
+            # 5M rows peaked at 330 MB, not 351 MB, for 7% more time. Parquet
+            # gains nothing: decoding its row groups sets its peak.
+            src = replace(src, batch_rows=PROFILE_CSV_BATCH_ROWS)
     transform = _profile_dataset_class()(**profile_options)
 
     def build(pipeline: Any) -> Any:
