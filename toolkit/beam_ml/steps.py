@@ -961,14 +961,20 @@ OUTPUT_LAYOUT = {
 }
 
 
-def frame_lines(frame: pd.DataFrame) -> list[str]:
+def _json_text(frame: pd.DataFrame) -> str:
     """The rows of a DataFrame as JSON lines (NaN/None -> null, dates in ISO 8601)."""
-    if not len(frame):
-        return []
     flat = frame.reset_index(drop=True)
     flat.columns = [str(c) for c in flat.columns]
     text = flat.to_json(orient="records", lines=True, date_format="iso", default_handler=str)
-    return [line for line in text.split("\n") if line]
+    return str(text).rstrip("\n")
+
+
+def frame_lines(frame: pd.DataFrame) -> list[str]:
+    """The rows of a DataFrame as JSON lines, one string per row."""
+    if not len(frame):
+        return []
+    # JSON escapes a newline inside a value, so a line is a row
+    return _json_text(frame).split("\n")
 
 
 def frame_text(frame: pd.DataFrame) -> list[str]:
@@ -978,8 +984,7 @@ def frame_text(frame: pd.DataFrame) -> list[str]:
     with one element per row, but Beam's per-element cost is paid per batch:
     one element per row made writing most of an exported pipeline's run time.
     """
-    lines = frame_lines(frame)
-    return ["\n".join(lines)] if lines else []
+    return [_json_text(frame)] if len(frame) else []
 
 
 def _write_text(text: str, path: str) -> None:
