@@ -104,6 +104,13 @@ def test_flights_profile_matches_exact_pandas(flights):
     times = pd.to_datetime(df["time_hour"])
     assert p.columns["time_hour"].min == times.min().isoformat()
     assert p.columns["time_hour"].max == times.max().isoformat()
+    # datetime quantiles: the rank of each reported instant is within the KLL bound
+    instants = pd.DatetimeIndex(times.dropna()).asi8.astype(float)
+    kll_eps = p.error_bounds["kll_rank"]
+    assert list(p.columns["time_hour"].quantiles) == [str(q) for q in QUANTILES]
+    for q, text in p.columns["time_hour"].quantiles.items():
+        low, high = _rank_range(instants, float(pd.Timestamp(text).value))
+        assert low - kll_eps <= float(q) <= high + kll_eps, (q, text, low, high)
     assert p.columns["dep_delay"].type == "integer"  # whole floats with NaN
     assert p.duplicate_bounds[0] == 0 and df.duplicated().sum() == 0
     kinds = {(a.column, a.kind) for a in p.alerts}

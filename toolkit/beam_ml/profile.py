@@ -410,6 +410,11 @@ def _histograms(
     return {"edges": edges, "counts": counts}, {"edges": qedges, "counts": qcounts}
 
 
+def _instant(ns: float, zone: str | None) -> str:
+    """An instant from the KLL sketch (float nanoseconds), to the microsecond, in ISO 8601."""
+    return pd.Timestamp(int(np.rint(ns / 1000.0)) * 1000, tz=zone).isoformat()
+
+
 def _counts_between(kll: Any, edges: list[float], n: int) -> list[int]:
     """Counts per [edge_i, edge_i+1) bin (last bin closed), from the sketch's CDF."""
     inner = edges[1:-1]
@@ -458,7 +463,8 @@ def _finalise_column(
     n, mean, m2, m3, m4 = acc.moments
     n = int(n)
     mean_v = std_v = skew_v = kurt_v = None
-    quantiles = hist = qhist = None
+    quantiles: dict[str, Any] | None = None
+    hist = qhist = None
     lo: Any = None
     hi: Any = None
     if numeric or col_type == "boolean":
@@ -492,6 +498,9 @@ def _finalise_column(
         zone = "UTC" if acc.dt_utc else None
         lo = pd.Timestamp(acc.dt_min, tz=zone).isoformat()
         hi = pd.Timestamp(acc.dt_max, tz=zone).isoformat()
+        if not acc.kll.is_empty():
+            qs = acc.kll.get_quantiles(list(QUANTILES))
+            quantiles = {str(q): _instant(v, zone) for q, v in zip(QUANTILES, qs, strict=True)}
     lengths = None
     if acc.len_n:
         lengths = {

@@ -422,6 +422,9 @@ class ColumnAccumulator:
         lo, hi = int(ns.min()), int(ns.max())
         self.dt_min = lo if self.dt_min is None else min(self.dt_min, lo)
         self.dt_max = hi if self.dt_max is None else max(self.dt_max, hi)
+        # quantiles of instants: KLL over float nanoseconds (exact to ~0.2 us today;
+        # reported rounded to the microsecond)
+        self.kll.update(np.repeat(ns.astype(np.float64), counts))
         zone = "UTC" if self.dt_utc else None
 
         def keys(idx: np.ndarray) -> list[str]:

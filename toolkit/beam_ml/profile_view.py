@@ -123,7 +123,8 @@ def _column_stats(c: dict[str, Any]) -> str:
             ("zeros", c["zeros"]),
         ]
     elif c["type"] == "datetime":
-        parts += [("min", c["min"]), ("max", c["max"])]
+        q = c.get("quantiles") or {}
+        parts += [("min", c["min"]), ("median", q.get("0.5")), ("max", c["max"])]
     elif c["type"] == "boolean":
         parts += [("share true", c["mean"])]
     if c.get("lengths"):
