@@ -449,7 +449,9 @@ class ColumnAccumulator:
         text = values.map(as_text).to_numpy()
         return self._add_strings(text, kinds={str(k): int(n) for k, n in kinds.items()})
 
-    def _add_strings(self, values: np.ndarray, kinds: dict[str, int] | None = None) -> np.ndarray:
+    def _add_strings(
+        self, values: np.ndarray | pd.Series, kinds: dict[str, int] | None = None
+    ) -> np.ndarray:
         codes, uniques = pd.factorize(values)
         counts = np.bincount(codes, minlength=len(uniques))
         uniques = np.asarray(uniques, dtype=object)

@@ -333,13 +333,14 @@ class _Rebatcher:
         self.index.append(np.asarray(index))
         self.count += block.num_rows
         while self.count >= self.rows:
-            yield from self._emit(self.rows)
+            yield self._take(self.rows)
 
     def flush(self) -> Iterator[pd.DataFrame]:
         if self.count:
-            yield from self._emit(self.count)
+            yield self._take(self.count)
 
-    def _emit(self, rows: int) -> Iterator[pd.DataFrame]:
+    def _take(self, rows: int) -> pd.DataFrame:
+        """The first ``rows`` pending rows as one pandas batch; the rest stay pending."""
         import pyarrow as pa
 
         table = pa.Table.from_batches(self.parts)
@@ -349,7 +350,7 @@ class _Rebatcher:
         self.count -= rows
         frame = table.slice(0, rows).to_pandas(types_mapper=self.types_mapper)
         frame.index = pd.Index(index[:rows])
-        yield frame
+        return frame
 
 
 def _csv_lines(
@@ -478,8 +479,9 @@ def _parquet_batches(
             "check the file, or pass the right format (csv, json)",
         ) from None
     start = 0
+    types_mapper = _types_mapper(source)
     for record_batch in parquet.iter_batches(batch_size=source.batch_rows, use_threads=False):
-        batch = record_batch.to_pandas(types_mapper=_types_mapper(source))
+        batch = record_batch.to_pandas(types_mapper=types_mapper)
         batch.index = pd.RangeIndex(start, start + len(batch))
         start += len(batch)
         yield batch
