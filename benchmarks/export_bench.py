@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/export_bench.py --quick    # one run per mode
 
 The steps (read -> transform -> profile, and a validate step against the profile)
-are exported with ``beam_ml.export`` and the module runs as a user would run it:
+are exported with ``beam_ml.exporting.module`` and the module runs as a user would run it:
 ``python pipeline.py --output DIR`` in a fresh process (whole-process wall time:
 interpreter start, imports, pipeline construction, run, outputs written), on
 DirectRunner with one process and with two worker processes. For scale, pandas
@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 
 from beam_ml import datasets
-from beam_ml.export import export
-from beam_ml.steps import ProfileStep, ReadStep, StepGraph, TransformStep, ValidateStep
+from beam_ml.exporting.module import export
+from beam_ml.steps.core import ProfileStep, ReadStep, StepGraph, TransformStep, ValidateStep
 
 BODY = "df = df[df.dep_delay > 0]\ndf['speed'] = df.distance / df.air_time * 60"
 PANDAS = f"""

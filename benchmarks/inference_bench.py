@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from beam_ml.inference import PREVIEW_BATCH_ROWS
+from beam_ml.inference.preview import PREVIEW_BATCH_ROWS
 
 SOURCE_CHUNK = 49_152  # rows one source element reads from the .npy (a multiple of 8192)
 BATCH = 1024
@@ -200,7 +200,7 @@ def beam_default(model: str, files: dict[str, str], rows: int) -> None:
 
 def preview_path(model: str, files: dict[str, str], rows: int, flatten: bool = False) -> None:
     import apache_beam as beam
-    from beam_ml.inference import PytorchModel, RunModel, SklearnModel
+    from beam_ml.inference.preview import PytorchModel, RunModel, SklearnModel
 
     spec: Any
     if model == "lr":

@@ -17,7 +17,7 @@ cache folder), three ways:
                the same body on a Beam DeferredDataFrame, evaluated by Beam's
                expression Session on the same in-memory frame (no runner);
 - ib.collect:  the same Beam DataFrame expression over the same file, read
-               with ``beam_ml.sources.read_dataframe`` in an InteractiveRunner
+               with ``beam_ml.sources.readers.read_dataframe`` in an InteractiveRunner
                pipeline and brought back with ``ib.collect``; then a second,
                new expression on the same source (Interactive Beam caches the
                source, not the expression).
@@ -40,7 +40,7 @@ from typing import Any
 
 import beam_ml as bml
 import pandas as pd
-from beam_ml.steps import TransformStep, compile_body
+from beam_ml.steps.core import TransformStep, compile_body
 
 BODY = (
     "df = df[df.dep_delay > 15]\n"

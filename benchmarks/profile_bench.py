@@ -12,7 +12,7 @@ largest single process, workers included). Median of ``--runs`` interleaved
 runs (the tools take turns, so background load hits them alike).
 
 Tools:
-  ours      beam_ml.profile(...) on DirectRunner, in-process
+  ours      beam_ml.profiling.dataset(...) on DirectRunner, in-process
   ours-mp   the same with --direct_running_mode=multi_processing, 2 workers
   pandas    read, describe(include="all"), value_counts of every string column,
             nunique(), isna().sum()  (the baseline the issue defines)
@@ -112,7 +112,7 @@ TOOLS = {
 import json, sys, time
 t0 = time.perf_counter()
 import apache_beam, apache_beam.runners.portability.fn_api_runner, pyarrow.parquet
-from beam_ml.profile import profile
+from beam_ml.profiling.dataset import profile
 try:
     import IPython  # Beam imports it lazily while building any pipeline (if installed)
 except ImportError:

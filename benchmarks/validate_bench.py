@@ -38,9 +38,9 @@ from pathlib import Path
 import beam_ml as bml
 import numpy as np
 import pandas as pd
-from beam_ml.profile import Profile
-from beam_ml.rules import Regex, RuleSet
-from beam_ml.validate import INVALID, VALID, ValidateRows, infer_rules, split_batch
+from beam_ml.profiling.dataset import Profile
+from beam_ml.validation.core import INVALID, VALID, ValidateRows, infer_rules, split_batch
+from beam_ml.validation.rules import Regex, RuleSet
 
 CACHE = Path(os.environ.get("BEAM_ML_CACHE", Path.home() / ".cache" / "beam-ml")) / "bench"
 BATCH = 50_000
@@ -144,7 +144,7 @@ def bench_kernel(df: pd.DataFrame, rules: RuleSet, repeat: int) -> tuple[float, 
 def bench_pipeline(path: Path, rules: RuleSet, repeat: int, validate: bool) -> tuple[float, int]:
     import apache_beam as beam
     from beam_ml.runner import run_and_collect
-    from beam_ml.sources import ReadBatches, Source
+    from beam_ml.sources.readers import ReadBatches, Source
 
     def build(p):
         batches = (p | ReadBatches(Source(str(path), batch_rows=BATCH))).batches

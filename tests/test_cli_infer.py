@@ -6,7 +6,7 @@ import pickle
 import beam_ml as bml
 import pandas as pd
 import pytest
-from beam_ml.inference_cli import main
+from beam_ml.cli.infer import main
 from sklearn.linear_model import LogisticRegression
 
 FEATURES = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]

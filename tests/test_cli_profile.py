@@ -11,7 +11,7 @@ from pathlib import Path
 import beam_ml as bml
 import pandas as pd
 from beam_ml import cli
-from beam_ml.profile import Profile, _Progress
+from beam_ml.profiling.dataset import Profile, _Progress
 
 BEAM_ML = str(Path(sys.executable).parent / "beam-ml")
 

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from beam_ml import cli
-from beam_ml.profile import profile
-from beam_ml.rules import RuleSet
+from beam_ml.profiling.dataset import profile
+from beam_ml.validation.rules import RuleSet
 
 BEAM_ML = str(Path(sys.executable).parent / "beam-ml")
 

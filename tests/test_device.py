@@ -2,8 +2,8 @@ import json
 import sys
 
 import pytest
-from beam_ml.device import DeviceChoice, cuda_available, resolve_device
 from beam_ml.errors import BeamMLError
+from beam_ml.inference.device import DeviceChoice, cuda_available, resolve_device
 
 
 def test_when_gpu_asked_and_cuda_absent_then_falls_back_to_cpu_with_reason():

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 from beam_ml import cli, datasets
 from beam_ml.errors import BeamMLError
-from beam_ml.export import check, export, render_module
-from beam_ml.steps import (
+from beam_ml.exporting.module import check, export, render_module
+from beam_ml.steps.core import (
     CompareStep,
     InferStep,
     ProfileStep,
@@ -206,7 +206,7 @@ def test_generated_code_matches_the_golden_file():
             ),
         ]
     )
-    from beam_ml.export import format_source
+    from beam_ml.exporting.module import format_source
 
     source = format_source(render_module(graph)[0])
     if os.environ.get("BEAM_ML_REGEN_GOLDEN"):
@@ -387,7 +387,7 @@ def test_when_the_module_differs_from_the_preview_then_check_says_which_step(
 def test_export_from_a_live_session_carries_the_device_each_step_ran_with(
     penguins, model, tmp_path
 ):
-    from beam_ml.session import Session
+    from beam_ml.notebook.session import Session
 
     session = Session(default_sample=40, device_probe=lambda: True)  # "CUDA is available"
     session.read("penguins", penguins)
@@ -405,7 +405,7 @@ def test_export_from_a_live_session_carries_the_device_each_step_ran_with(
 
 
 def test_export_from_a_live_ipython_shell_through_the_magic(penguins, tmp_path):
-    pytest.importorskip("beam_ml.magics")
+    pytest.importorskip("beam_ml.notebook.magics")
     from IPython.testing.globalipapp import start_ipython
 
     shell = start_ipython()

@@ -1,7 +1,7 @@
 """Each tutorial notebook's steps, exported and run, match the notebook's previews.
 
 A copy of the notebook is executed (nbclient) with one more cell that calls
-``beam_ml.export.check`` on the notebook's live session: the exported module
+``beam_ml.exporting.module.check`` on the notebook's live session: the exported module
 runs on the sample and every step is compared with its preview. Slow (the
 notebooks run for real), so it lives apart from test_export.py and xdist can
 run it beside the rest.
@@ -25,8 +25,8 @@ def test_there_are_tutorial_notebooks_with_steps_to_export():
 
 
 PARITY_CELL = """
-from beam_ml.export import check
-from beam_ml.magics import session
+from beam_ml.exporting.module import check
+from beam_ml.notebook.magics import session
 parity = check(session())
 assert parity.passed, str(parity)
 print(parity)

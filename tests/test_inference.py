@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import torch
 from beam_ml.errors import BeamMLError
-from beam_ml.inference import (
+from beam_ml.inference.preview import (
     CustomModel,
     InferencePreview,
     PytorchModel,
@@ -24,7 +24,7 @@ from beam_ml.inference import (
     parse_model_spec,
     preview_inference,
 )
-from beam_ml.model_specs import inference_columns
+from beam_ml.inference.specs import inference_columns
 from beam_ml.runner import run_and_collect
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LinearRegression, LogisticRegression

@@ -5,8 +5,8 @@ from __future__ import annotations
 import nbformat
 import pytest
 from beam_ml.errors import BeamMLError
-from beam_ml.magic_syntax import parse_form, parse_line, steps_from_notebook
-from beam_ml.steps import CompareStep, InferStep, ProfileStep, ReadStep, TransformStep
+from beam_ml.steps.core import CompareStep, InferStep, ProfileStep, ReadStep, TransformStep
+from beam_ml.steps.forms import parse_form, parse_line, steps_from_notebook
 
 
 def test_quotes_and_double_spaces_in_option_values_are_kept_exactly():

@@ -1,4 +1,4 @@
-"""beam_ml.magics through a real IPython shell, and a notebook run by nbclient."""
+"""beam_ml.notebook.magics through a real IPython shell, and a notebook run by nbclient."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import beam_ml as bml
 import nbformat
 import pandas as pd
 import pytest
-from beam_ml import magics as bml_magics
-from beam_ml.session import Session
+from beam_ml.notebook import magics as bml_magics
+from beam_ml.notebook.session import Session
 from IPython import get_ipython
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from beam_ml.errors import BeamMLError
-from beam_ml.profile import QUANTILES, Profile, ProfileDataset, profile, profile_dataframe
+from beam_ml.profiling.dataset import QUANTILES, Profile, ProfileDataset, profile, profile_dataframe
 from beam_ml.runner import run_and_collect
 
 REL = 1e-9
@@ -131,7 +131,7 @@ def test_arrow_backed_strings_give_the_same_profile_as_python_strings(tmp_path, 
     df.to_csv(path, index=False) if fmt == "csv" else df.to_parquet(path, index=False)
 
     def run(strings: str) -> dict:
-        from beam_ml.sources import ReadBatches, Source
+        from beam_ml.sources.readers import ReadBatches, Source
 
         src = Source(str(path), batch_rows=7_000, strings=strings)
 
@@ -504,7 +504,7 @@ def test_profile_dataset_runs_in_a_pipeline_over_created_batches():
 
 
 def test_profile_dataset_accepts_a_beam_dataframe():
-    from beam_ml.sources import read_dataframe
+    from beam_ml.sources.readers import read_dataframe
 
     df = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": ["u", "v", "u"]})
 
@@ -529,7 +529,7 @@ def test_profile_takes_the_first_sample_rows_and_rejects_bad_options():
 
 
 def test_batches_get_a_dataframe_coder_that_sizes_them_without_pickling():
-    from beam_ml.sources import DataFrameCoder
+    from beam_ml.sources.readers import DataFrameCoder
 
     coder = DataFrameCoder()
     df = pd.DataFrame({"a": range(1000), "s": ["x"] * 1000})

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from beam_ml.errors import BeamMLError
-from beam_ml.profile_accumulators import (
+from beam_ml.profiling.accumulators import (
     FI_FEED,
     CoMoments,
     DatasetAccumulator,

@@ -10,8 +10,8 @@ from typing import Any
 import hypothesis.strategies as st
 import numpy as np
 import pandas as pd
-from beam_ml.profile import Profile
-from beam_ml.profile_accumulators import DatasetAccumulator, merge_moments
+from beam_ml.profiling.accumulators import DatasetAccumulator, merge_moments
+from beam_ml.profiling.dataset import Profile
 from hypothesis import HealthCheck, given, settings
 
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -99,7 +99,7 @@ def test_splitting_the_rows_anywhere_gives_the_same_profile(
     st.integers(0, 60),
 )
 def test_moments_merge_exactly_like_one_pass(values: list[float], cut: int) -> None:
-    from beam_ml.profile_accumulators import batch_moments
+    from beam_ml.profiling.accumulators import batch_moments
 
     x = np.array(values)
     cut = min(cut, len(x))

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import yaml
 from beam_ml.errors import BeamMLError
-from beam_ml.rules import (
+from beam_ml.validation.rules import (
     PSI,
     RULE_KINDS,
     AllowedValues,

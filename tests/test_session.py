@@ -1,4 +1,4 @@
-"""beam_ml.session: previews on a sample, cached by fingerprint, recomputed downstream."""
+"""beam_ml.notebook.session: previews on a sample, cached by fingerprint, recomputed downstream."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import beam_ml as bml
 import pandas as pd
 import pytest
 from beam_ml.errors import BeamMLError
-from beam_ml.session import Progress, Session
+from beam_ml.notebook.session import Progress, Session
 
 FEATURES = ["bill_length_mm", "bill_depth_mm"]
 
@@ -243,7 +243,7 @@ def test_engine_modules_do_not_import_ipython_or_widgets() -> None:
     import sys
 
     code = (
-        "import sys, beam_ml.session, beam_ml.widgets\n"
+        "import sys, beam_ml.notebook.session, beam_ml.notebook.widgets\n"
         "print(sorted(m for m in ('IPython', 'ipywidgets', 'torch') if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

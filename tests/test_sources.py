@@ -1,4 +1,4 @@
-"""beam_ml.sources: every format, in real Beam pipelines, and every bad input."""
+"""beam_ml.sources.readers: every format, in real Beam pipelines, and every bad input."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from apache_beam.dataframe.convert import to_pcollection
-from beam_ml import datasets, sources
+from beam_ml import datasets
 from beam_ml.errors import BeamMLError
 from beam_ml.runner import run_and_collect
+from beam_ml.sources import readers as sources
 from scipy import stats
 
 

@@ -9,9 +9,8 @@ import pandas as pd
 import pytest
 from beam_ml import datasets
 from beam_ml.errors import BeamMLError
-from beam_ml.rules import Range, RuleSet
 from beam_ml.runner import run_and_collect
-from beam_ml.steps import (
+from beam_ml.steps.core import (
     CompareStep,
     InferStep,
     ProfileStep,
@@ -24,6 +23,7 @@ from beam_ml.steps import (
     compile_body,
     extra_outputs,
 )
+from beam_ml.validation.rules import Range, RuleSet
 
 BODY = "df = df[df.body_mass_g > 4000]\ndf['ratio'] = df.bill_length_mm / df.bill_depth_mm"
 FEATURES = ("bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g")
@@ -142,7 +142,7 @@ def _all_kinds(models: tuple[str, str] = ("a.pkl", "b.pkl")) -> list[Step]:
 
 
 def test_every_step_kind_round_trips_through_dict_json_and_code():
-    import beam_ml.steps as steps_module
+    import beam_ml.steps.core as steps_module
 
     graph = StepGraph(_all_kinds())
     again = StepGraph.from_json(graph.to_json())
@@ -211,10 +211,10 @@ def test_when_input_is_unknown_or_of_the_wrong_kind_then_add_is_rejected():
 def test_read_transform_profile_validate_in_one_pipeline_match_pandas(
     penguins, frame, tmp_path, monkeypatch
 ):
-    import beam_ml.steps
+    import beam_ml.steps.core
 
     # The report keeps a few quarantined rows as examples; its counts stay exact.
-    monkeypatch.setattr(beam_ml.steps, "REPORT_INVALID_ROWS", 3)
+    monkeypatch.setattr(beam_ml.steps.core, "REPORT_INVALID_ROWS", 3)
     rules = tmp_path / "rules.yaml"
     RuleSet((Range("body_mass_g", min=4500),)).to_yaml(rules)
     graph = StepGraph(

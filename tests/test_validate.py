@@ -11,8 +11,22 @@ import numpy as np
 import pandas as pd
 import pytest
 from beam_ml.errors import BeamMLError
-from beam_ml.profile import Profile
-from beam_ml.rules import (
+from beam_ml.profiling.dataset import Profile
+from beam_ml.runner import run_and_collect
+from beam_ml.validation.core import (
+    INVALID,
+    VALID,
+    ValidateRows,
+    ValidationReport,
+    evaluate_profile,
+    infer_rules,
+    js_divergence,
+    profile_reference,
+    psi,
+    split_batch,
+    validate,
+)
+from beam_ml.validation.rules import (
     PSI,
     AllowedValues,
     Completeness,
@@ -27,20 +41,6 @@ from beam_ml.rules import (
     Regex,
     RuleSet,
     Unique,
-)
-from beam_ml.runner import run_and_collect
-from beam_ml.validate import (
-    INVALID,
-    VALID,
-    ValidateRows,
-    ValidationReport,
-    evaluate_profile,
-    infer_rules,
-    js_divergence,
-    profile_reference,
-    psi,
-    split_batch,
-    validate,
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -547,7 +547,7 @@ def flight_halves():
 def test_when_the_reference_lists_only_its_top_values_then_drift_uses_an_other_bucket(
     flight_halves,
 ):
-    from beam_ml.profile import ProfileOptions
+    from beam_ml.profiling.dataset import ProfileOptions
 
     ref, new = flight_halves
     options = ProfileOptions(top_k=5)

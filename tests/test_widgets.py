@@ -1,4 +1,4 @@
-"""beam_ml.widgets with real ipywidgets objects: toggles re-run steps through the session."""
+"""beam_ml.notebook.widgets with real ipywidgets objects: toggles re-run steps."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import beam_ml as bml
 import ipywidgets
 import pandas as pd
 import pytest
-from beam_ml.session import Progress, Session
-from beam_ml.widgets import (
+from beam_ml.notebook.session import Progress, Session
+from beam_ml.notebook.widgets import (
     WIDGET_MIME,
     FramePreview,
     InferenceView,

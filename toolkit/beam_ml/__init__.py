@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import sys
-import types
 from typing import Any
 
 __version__ = "0.1.0"
@@ -49,63 +47,61 @@ _EXPORTS = {
     "head": "sources",
     "sample": "sources",
     "ReadBatches": "sources",
-    "profile": "profile",
-    "Profile": "profile",
-    "ProfileDataset": "profile",
-    "infer_rules": "validate",
-    "validate": "validate",
-    "RuleSet": "validate",
-    "ValidationReport": "validate",
-    "ValidateRows": "validate",
-    "Check": "validate",
-    "as_reference": "validate",
+    "profile": "profiling",
+    "Profile": "profiling",
+    "ProfileDataset": "profiling",
+    "infer_rules": "validation",
+    "validate": "validation",
+    "RuleSet": "validation",
+    "ValidationReport": "validation",
+    "ValidateRows": "validation",
+    "Check": "validation",
+    "as_reference": "validation",
     "preview_inference": "inference",
     "compare_models": "inference",
     "cascade": "inference",
     "InferencePreview": "inference",
     "ModelComparison": "inference",
     "RunModel": "inference",
-    "SklearnModel": "model_specs",
-    "PytorchModel": "model_specs",
-    "CustomModel": "model_specs",
-    "parse_model_spec": "model_specs",
-    "resolve_device": "device",
-    "Session": "session",
-    "export": "export",
+    "SklearnModel": "inference",
+    "PytorchModel": "inference",
+    "CustomModel": "inference",
+    "parse_model_spec": "inference",
+    "resolve_device": "inference",
+    "Session": "notebook.session",
+    "export": "exporting",
 }
-_SUBMODULES = ("datasets", "sources", "errors", "inference", "device", "model_specs", "steps")
+# public submodule -> where it lives (``bml.device`` and ``bml.model_specs`` are older names)
+_SUBMODULES = {
+    "datasets": "datasets",
+    "errors": "errors",
+    "sources": "sources",
+    "profiling": "profiling",
+    "validation": "validation",
+    "inference": "inference",
+    "steps": "steps",
+    "exporting": "exporting",
+    "device": "inference.device",
+    "model_specs": "inference.specs",
+}
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES, "load_ipython_extension"])
 
 
-# `profile`, `validate` and `export` name both a function (the public API) and
-# the module that defines it. Importing a submodule makes Python set it as an
-# attribute of the package, which would hide the function: the package keeps
-# the function instead. Reach the modules with `from beam_ml.validate import ...`.
-_SHADOWED = frozenset(n for n, module in _EXPORTS.items() if n == module)
-
-
-class _Package(types.ModuleType):
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _SHADOWED and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
-
-
 def __getattr__(name: str) -> Any:
+    # Resolved on first use and cached, so `import beam_ml` loads no Beam module.
     if name in _EXPORTS:
-        module = importlib.import_module(f"beam_ml.{_EXPORTS[name]}")
-        return getattr(module, name)
-    if name in _SUBMODULES:
-        return importlib.import_module(f"beam_ml.{name}")
-    raise AttributeError(f"module 'beam_ml' has no attribute {name!r}")
+        value = getattr(importlib.import_module(f"beam_ml.{_EXPORTS[name]}"), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"beam_ml.{_SUBMODULES[name]}")
+    else:
+        raise AttributeError(f"module 'beam_ml' has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
 
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext beam_ml``: register the ``%beam_ml`` / ``%%beam_ml`` magics."""
-    from beam_ml.magics import load_ipython_extension as _load
+    from beam_ml.notebook.magics import load_ipython_extension as _load
 
     _load(ipython)

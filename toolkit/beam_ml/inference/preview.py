@@ -27,9 +27,9 @@ import apache_beam as beam
 import numpy as np
 import pandas as pd
 
-from beam_ml.device import DeviceChoice, Probe, resolve_device
 from beam_ml.errors import BeamMLError, check_choice, check_positive_int, one_line
-from beam_ml.model_specs import (
+from beam_ml.inference.device import DeviceChoice, Probe, resolve_device
+from beam_ml.inference.specs import (
     DEVICE_NAMESPACE,
     CustomModel,
     FrameModelHandler,
@@ -203,12 +203,12 @@ def RunModel(
     """A PTransform: PCollection of pandas batches -> PCollection of prediction DataFrames.
 
     Each input element is one pandas DataFrame (a batch of rows, as
-    ``beam_ml.sources.ReadBatches`` yields). Each output element is the same
+    ``beam_ml.sources.readers.ReadBatches`` yields). Each output element is the same
     rows, same index, with the prediction columns added: ``prediction``,
     ``proba_<class>`` (predict_proba) or ``output_<i>``, each prefixed with
     ``prefix``. Without ``passthrough`` only the key column (keyed specs) and
     the predictions are kept. ``device`` must be exactly ``'CPU'`` or ``'GPU'``:
-    resolve it first with :func:`beam_ml.device.resolve_device`.
+    resolve it first with :func:`beam_ml.inference.device.resolve_device`.
 
     It applies Beam's ``RunInference`` with ``with_exception_handling()``; a
     batch that fails is bisected and retried down to single rows, so only
@@ -366,7 +366,7 @@ def beam_metrics(metrics: Any, namespace: str, seconds: float | None = None) -> 
 
 
 def _read_sample(source: Any, sample: int, how: str, seed: int) -> pd.DataFrame:
-    from beam_ml import sources
+    from beam_ml.sources import readers as sources
 
     check_positive_int("sample", sample)
     check_choice("how", how, ("head", "random"))
@@ -495,7 +495,7 @@ class InferencePreview:
         return json.dumps(self.to_dict(), default=str)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        from beam_ml.inference_view import render_html, render_text
+        from beam_ml.inference.view import render_html, render_text
 
         data = self.to_dict()
         return {"text/plain": render_text(data), "text/html": render_html(data)}

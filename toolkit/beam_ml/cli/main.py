@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from beam_ml.cli.infer import add_infer_parser, run_infer
 from beam_ml.errors import BeamMLError
-from beam_ml.inference_cli import add_infer_parser, run_infer
 
 USAGE_ERROR = 2
 
@@ -33,7 +33,7 @@ def _add_demo(subparsers: Any) -> None:
 
 
 def _run_demo(args: argparse.Namespace, beam_args: list[str]) -> int:
-    from beam_ml import demo
+    from beam_ml.cli import demo
 
     demo.run(args.out)
     return 0
@@ -58,7 +58,7 @@ def _add_profile(subparsers: Any) -> None:
 
 
 def _run_profile(args: argparse.Namespace, beam_args: list[str]) -> int:
-    from beam_ml.profile import profile
+    from beam_ml.profiling.dataset import profile
 
     started = time.perf_counter()
     progress = not args.quiet and sys.stderr.isatty()
@@ -103,8 +103,8 @@ def _add_validate(subparsers: Any) -> None:
 
 
 def _run_validate(args: argparse.Namespace, beam_args: list[str]) -> int:
-    from beam_ml.rules import RuleSet
-    from beam_ml.validate import as_reference, infer_rules, validate
+    from beam_ml.validation.core import as_reference, infer_rules, validate
+    from beam_ml.validation.rules import RuleSet
 
     options = beam_args or None
     if args.rules:
@@ -156,7 +156,7 @@ def _add_export(subparsers: Any) -> None:
 
 
 def _run_export(args: argparse.Namespace, beam_args: list[str]) -> int:
-    from beam_ml.export import check, export
+    from beam_ml.exporting.module import check, export
 
     result = export(args.notebook, args.output)
     print(result)

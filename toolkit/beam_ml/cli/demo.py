@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 
 from beam_ml import datasets
-from beam_ml.inference import compare_models, preview_inference
-from beam_ml.profile import profile
-from beam_ml.validate import infer_rules, validate
+from beam_ml.inference.preview import compare_models, preview_inference
+from beam_ml.profiling.dataset import profile
+from beam_ml.validation.core import infer_rules, validate
 
 PENGUIN_FEATURES = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
 
@@ -165,7 +165,7 @@ def train_models(folder: Path) -> dict[str, str]:
 
 
 def inference(story: _Story) -> None:
-    from beam_ml.model_specs import parse_model_spec
+    from beam_ml.inference.specs import parse_model_spec
 
     models = train_models(story.out / "models")
     path = datasets.load("penguins")
@@ -190,9 +190,9 @@ def production(story: _Story) -> None:
     import subprocess
     import sys
 
-    from beam_ml.export import check, export
-    from beam_ml.session import Session
-    from beam_ml.steps import InferStep, ProfileStep, ReadStep, TransformStep, ValidateStep
+    from beam_ml.exporting.module import check, export
+    from beam_ml.notebook.session import Session
+    from beam_ml.steps.core import InferStep, ProfileStep, ReadStep, TransformStep, ValidateStep
 
     session = Session(default_sample=200)
     session.add(ReadStep(name="penguins", path=datasets.load("penguins")))

@@ -1,4 +1,4 @@
-"""``%beam_ml`` / ``%%beam_ml``: thin notebook syntax over :class:`beam_ml.session.Session`.
+"""``%beam_ml`` / ``%%beam_ml``: thin notebook syntax over the notebook Session.
 
 ::
 
@@ -38,9 +38,9 @@ from IPython.display import display
 from traitlets import Enum, Int, TraitError, observe, validate
 
 from beam_ml.errors import BeamMLError, one_line
-from beam_ml.magic_syntax import FORMS, Form, parse_form
-from beam_ml.session import DEVICES, Session
-from beam_ml.widgets import FramePreview  # this module imports ipywidgets only when used
+from beam_ml.notebook.session import DEVICES, Session
+from beam_ml.notebook.widgets import FramePreview  # this module imports ipywidgets only when used
+from beam_ml.steps.forms import FORMS, Form, parse_form
 
 __all__ = ["FORMS", "BeamML", "load_ipython_extension", "session"]
 
@@ -86,7 +86,7 @@ class BeamML(Magics):
     @line_cell_magic
     @no_var_expand  # $x and {x} in paths and bodies are the user's text, not ours to expand
     def beam_ml(self, line: str, cell: str | None = None) -> None:
-        """Explore with Beam on a sample; see ``%beam_ml`` forms in beam_ml.magics."""
+        """Explore with Beam on a sample; see ``%beam_ml`` forms in beam_ml.notebook.magics."""
         try:
             # One parser for the magics and for `beam-ml export notebook.ipynb`.
             form = parse_form(line, cell, default_device=self.session.default_device)
@@ -140,7 +140,7 @@ class BeamML(Magics):
 
     def _export(self, path: str) -> None:
         try:
-            export_module = importlib.import_module("beam_ml.export")
+            export_module = importlib.import_module("beam_ml.exporting.module")
         except ImportError:
             raise _usage(
                 "%beam_ml export: the export module is not installed in this version"
@@ -159,7 +159,7 @@ class BeamML(Magics):
             _quiet_interactive_environment()
             if not self.widgets:
                 return action()
-            from beam_ml.widgets import progress_display
+            from beam_ml.notebook.widgets import progress_display
 
             with progress_display(self.session):
                 return action()
@@ -192,7 +192,7 @@ class BeamML(Magics):
         if not self.widgets:
             return result
         try:
-            from beam_ml import widgets
+            from beam_ml.notebook import widgets
         except ImportError:
             return result
         return widgets.view_for(self.session, step, result)

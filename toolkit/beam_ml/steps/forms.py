@@ -1,9 +1,9 @@
 """The syntax of the ``%beam_ml`` / ``%%beam_ml`` forms, without IPython.
 
-This engine module is shared: the notebook magics (``beam_ml.magics``) can
+This engine module is shared: the notebook magics (``beam_ml.notebook.magics``) can
 import :func:`parse_line`, :func:`parse_form` and :func:`step_for`, and
 ``beam-ml export NOTEBOOK.ipynb`` uses :func:`steps_from_notebook` to read a
-saved notebook's cells into a :class:`beam_ml.steps.StepGraph` without running
+saved notebook's cells into a :class:`beam_ml.steps.core.StepGraph` without running
 anything. One parser for both, so a form means the same thing in both places.
 
 Rules (the defects of Beam's ``%%beam_sql`` that must not exist here):
@@ -169,7 +169,7 @@ class Form:
 
     form: str
     options: argparse.Namespace
-    step: Any = None  # a beam_ml.steps.Step
+    step: Any = None  # a beam_ml.steps.core.Step
     sample: int | None = None
 
 
@@ -181,7 +181,7 @@ def step_for(
     Step names follow the session: ``profile X`` records ``X_profile``,
     ``validate X`` ``X_validate``, ``infer X`` ``X_infer``, ``compare X`` ``X_compare``.
     """
-    from beam_ml import steps
+    from beam_ml.steps import core as steps
 
     o = options
     if form == "read":
@@ -299,7 +299,7 @@ def steps_from_notebook(path: str | os.PathLike[str]) -> Any:
 
 def notebook_graph(path: str | os.PathLike[str]) -> tuple[Any, dict[str, int]]:
     """The StepGraph of a saved notebook and the preview sample each step set."""
-    from beam_ml.steps import StepGraph
+    from beam_ml.steps.core import StepGraph
 
     graph = StepGraph()
     samples: dict[str, int] = {}

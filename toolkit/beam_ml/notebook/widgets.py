@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from beam_ml.errors import BeamMLError, one_line
-from beam_ml.session import DEVICES, Progress, Session
+from beam_ml.notebook.session import DEVICES, Progress, Session
 
 DEVICE_LABELS = (("Auto", "auto"), ("CPU", "cpu"), ("GPU", "gpu"))
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"

@@ -3,7 +3,7 @@
 ``ProfileDataset`` is one ``CombineFn`` over pandas batches: each batch is
 summarised with vectorised pandas / numpy into mergeable per-column
 accumulators (exact counts and moments, DataSketches KLL / HLL / frequent
-items; see :mod:`beam_ml.profile_accumulators`), so it runs on any runner and
+items; see :mod:`beam_ml.profiling.accumulators`), so it runs on any runner and
 its memory does not grow with the number of rows.
 
 >>> import beam_ml as bml
@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from beam_ml.errors import BeamMLError, check_positive_int
-from beam_ml.profile_accumulators import (
+from beam_ml.profiling.accumulators import (
     ColumnAccumulator,
     DatasetAccumulator,
     ProfileOptions,
@@ -296,19 +296,19 @@ class Profile:
 
     # -------------------------------------------------------------- viewing
     def __str__(self) -> str:
-        from beam_ml.profile_view import profile_text
+        from beam_ml.profiling.view import profile_text
 
         return profile_text(self.to_dict())
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        from beam_ml.profile_view import profile_html, profile_text
+        from beam_ml.profiling.view import profile_html, profile_text
 
         data = self.to_dict()
         return {"text/plain": profile_text(data), "text/html": profile_html(data)}
 
     def to_html(self, path: str | os.PathLike[str] | None = None) -> str:
         """A standalone HTML report (CSS inlined); written to ``path`` if given."""
-        from beam_ml.profile_view import profile_html
+        from beam_ml.profiling.view import profile_html
 
         page = profile_html(self.to_dict(), standalone=True)
         if path is not None:
@@ -318,7 +318,7 @@ class Profile:
 
     def plot(self, column: str, ax: Axes | None = None) -> Axes:
         """Draw the column's histogram (or top values) with matplotlib."""
-        from beam_ml.profile_view import plot_column
+        from beam_ml.profiling.view import plot_column
 
         self._column(column)
         return plot_column(self.to_dict(), column, ax)
@@ -705,7 +705,7 @@ def _profile_dataset_class() -> Any:
         return _CLASSES["ProfileDataset"]
     import apache_beam as beam
 
-    from beam_ml.sources import typed_as_frames
+    from beam_ml.sources.readers import typed_as_frames
 
     class _ProfileCombineFn(beam.CombineFn):
         def __init__(self, options: ProfileOptions) -> None:
@@ -789,7 +789,7 @@ else:
     def __getattr__(name: str) -> Any:
         if name == "ProfileDataset":
             return _profile_dataset_class()
-        raise AttributeError(f"module 'beam_ml.profile' has no attribute {name!r}")
+        raise AttributeError(f"module 'beam_ml.profiling.dataset' has no attribute {name!r}")
 
 
 class _Progress:
@@ -836,7 +836,7 @@ def profile(
     import apache_beam as beam
 
     from beam_ml.runner import run_and_collect
-    from beam_ml.sources import ReadBatches, Source, as_source, head
+    from beam_ml.sources.readers import ReadBatches, Source, as_source, head
 
     check_positive_int("sample", sample, allow_none=True)
     src = as_source(source)

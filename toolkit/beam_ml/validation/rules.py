@@ -1,7 +1,7 @@
 """Validation rules as data: small frozen dataclasses and a YAML-backed `RuleSet`.
 
 A rule says what the data should look like; it does not evaluate itself against
-a profile (that is `beam_ml.validate`). Row-level rules (`not_null`, `type`,
+a profile (that is `beam_ml.validation.core`). Row-level rules (`not_null`, `type`,
 `range`, `allowed_values`, `regex`, `length`) also know how to find their failing
 rows in one pandas batch, vectorised, so `ValidateRows` can quarantine them.
 
@@ -715,7 +715,9 @@ class RuleSet:
         object.__setattr__(self, "rules", tuple(self.rules))
         for r in self.rules:
             if not isinstance(r, Rule):
-                raise BeamMLError.expected("rules", _describe(r), "build them from beam_ml.rules")
+                raise BeamMLError.expected(
+                    "rules", _describe(r), "build them from beam_ml.validation.rules"
+                )
 
     def __len__(self) -> int:
         return len(self.rules)

@@ -6,7 +6,7 @@ literals only, so generated code rebuilds it from keyword arguments::
 
     SklearnModel(path='model.pkl', features=['bill_length_mm', 'bill_depth_mm'])
 
-``spec.handler(beam_device)`` builds the handler that :class:`beam_ml.inference.RunModel`
+``spec.handler(beam_device)`` builds the handler that :class:`beam_ml.inference.preview.RunModel`
 hands to Beam's ``RunInference``. One element of that PCollection is one pandas
 batch of rows, and the handler runs the model once per batch (it does not batch
 again): the same handler is used by the notebook preview and by an exported
@@ -438,7 +438,7 @@ class _Spec:
 
     def transform(self, device: str = "CPU", **kwargs: Any) -> Any:
         """The Beam PTransform that runs this model over pandas batches (see RunModel)."""
-        from beam_ml.inference import RunModel
+        from beam_ml.inference.preview import RunModel
 
         return RunModel(self, device=device, **kwargs)  # type: ignore[arg-type]
 

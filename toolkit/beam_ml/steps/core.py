@@ -364,17 +364,17 @@ class ReadStep(Step):
             object.__setattr__(self, "path", os.fspath(self.path))
         _check_str("path", self.path)
         if self.format is not None:
-            from beam_ml.sources import FORMATS
+            from beam_ml.sources.readers import FORMATS
 
             check_choice("format", self.format, FORMATS)
 
     def source(self, path: str | None = None) -> Any:
-        from beam_ml.sources import Source
+        from beam_ml.sources.readers import Source
 
         return Source(path=path or self.path, format=self.format)
 
     def _expand(self, pipeline: Any, inputs: dict[str, Any]) -> Any:
-        from beam_ml.sources import ReadBatches, proxy
+        from beam_ml.sources.readers import ReadBatches, proxy
 
         source = self.source()
         read = pipeline | "Read" >> ReadBatches(source)
@@ -469,7 +469,7 @@ class TransformStep(Step):
 
 @dataclass(frozen=True)
 class ProfileStep(Step):
-    """Profile the input's batches into one :class:`beam_ml.profile.Profile`.
+    """Profile the input's batches into one :class:`beam_ml.profiling.dataset.Profile`.
 
     >>> ProfileStep("stats", "penguins", top_k=20).keywords()
     {'name': 'stats', 'input': 'penguins', 'top_k': 20}
@@ -491,7 +491,7 @@ class ProfileStep(Step):
         return (self.input,)
 
     def _expand(self, pipeline: Any, inputs: dict[str, Any]) -> Any:
-        from beam_ml.profile import ProfileDataset
+        from beam_ml.profiling.dataset import ProfileDataset
 
         batches = batches_of(inputs[self.input])
         return batches | "Profile" >> ProfileDataset(top_k=self.top_k, bins=self.bins)
@@ -538,9 +538,11 @@ class ValidateStep(Step):
     def _expand(self, pipeline: Any, inputs: dict[str, Any]) -> Any:
         from apache_beam.pvalue import AsDict, AsList, AsSingleton
 
-        v = importlib.import_module("beam_ml.validate")  # `beam_ml.validate` is the function
-        from beam_ml.profile import Profile, ProfileDataset
-        from beam_ml.rules import RuleSet, Unique
+        v = importlib.import_module(
+            "beam_ml.validation.core"
+        )  # `beam_ml.validation.core` is the function
+        from beam_ml.profiling.dataset import Profile, ProfileDataset
+        from beam_ml.validation.rules import RuleSet, Unique
 
         source = inputs[self.input]
         batches = batches_of(source)
@@ -608,7 +610,7 @@ class _SplitFn(beam.DoFn):
     """Split a batch by the row rules (a side input: they may be inferred in the pipeline)."""
 
     def process(self, batch: pd.DataFrame, rules: Any) -> Iterator[Any]:
-        from beam_ml.validate import INVALID, split_batch
+        from beam_ml.validation.core import INVALID, split_batch
 
         valid, invalid = split_batch(batch, rules.row_rules)
         if len(valid):
@@ -628,7 +630,7 @@ def _make_report(
     duplicates: dict[tuple[str, ...], dict[str, Any]],
     source: str,
 ) -> Any:
-    from beam_ml.validate import build_report
+    from beam_ml.validation.core import build_report
 
     dups = {cols: stats for cols, stats in duplicates.items() if not stats.get("missing")}
     return build_report(
@@ -654,7 +656,7 @@ def _resolve_beam_device(device: str) -> str:
     """'CPU' or 'GPU' for Beam. An explicit 'gpu' is kept as is: the workers
     (not the machine that builds the pipeline) have the GPU, and Beam's
     handler falls back to CPU there if it has none."""
-    from beam_ml.device import resolve_device
+    from beam_ml.inference.device import resolve_device
 
     if device == "gpu":
         return "GPU"
@@ -694,7 +696,7 @@ class InferStep(Step):
         return (self.input,)
 
     def spec(self, model: str | None = None) -> Any:
-        from beam_ml.model_specs import parse_model_spec
+        from beam_ml.inference.specs import parse_model_spec
 
         return parse_model_spec(model or self.model, features=self.features, key=self.key)
 
@@ -706,7 +708,7 @@ class InferStep(Step):
         return _hint(self.device, self.accelerator, [self.spec()])
 
     def _expand(self, pipeline: Any, inputs: dict[str, Any]) -> Any:
-        from beam_ml.inference import RunModel
+        from beam_ml.inference.preview import RunModel
 
         transform = RunModel(self.spec(), _resolve_beam_device(self.device), with_errors=True)
         hint = self.resource_hint()
@@ -753,7 +755,7 @@ class CompareStep(Step):
         return [f"{chr(ord('a') + i)}_" for i in range(len(self.models))]
 
     def specs(self, models: Iterable[str] | None = None) -> list[Any]:
-        from beam_ml.model_specs import parse_model_spec
+        from beam_ml.inference.specs import parse_model_spec
 
         return [parse_model_spec(m, features=self.features) for m in (models or self.models)]
 
@@ -761,7 +763,7 @@ class CompareStep(Step):
         return _hint(self.device, self.accelerator, self.specs())
 
     def _expand(self, pipeline: Any, inputs: dict[str, Any]) -> Any:
-        from beam_ml.inference import RunModel
+        from beam_ml.inference.preview import RunModel
 
         device = _resolve_beam_device(self.device)
         # Each batch gets an id so that every model's predictions join back to its rows.

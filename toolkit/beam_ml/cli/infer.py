@@ -6,7 +6,7 @@
     beam-ml infer data.csv --model sklearn:a.pkl --model-b sklearn:b.pkl --split 0.5
 
 It is a ``_add_NAME`` / ``_run_NAME`` pair like the other subcommands of
-:mod:`beam_ml.cli` (registered there as ``"infer": (add_infer_parser, run_infer)``).
+:mod:`beam_ml.cli.main` (registered there as ``"infer": (add_infer_parser, run_infer)``).
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def add_infer_parser(subparsers: Any) -> None:
 
 
 def _spec(text: str, args: argparse.Namespace) -> Any:
-    from beam_ml.model_specs import parse_model_spec
+    from beam_ml.inference.specs import parse_model_spec
 
     options: dict[str, Any] = {"features": args.features, "key": args.key}
     for name in ("method", "model_class", "model_params", "preprocess", "postprocess"):
@@ -66,7 +66,7 @@ def _spec(text: str, args: argparse.Namespace) -> Any:
 
 
 def run_infer(args: argparse.Namespace, beam_args: list[str]) -> int:
-    from beam_ml.inference import compare_models, preview_inference
+    from beam_ml.inference.preview import compare_models, preview_inference
 
     common: dict[str, Any] = {
         "sample": args.sample,
@@ -100,7 +100,7 @@ def run_infer(args: argparse.Namespace, beam_args: list[str]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``beam-ml infer`` on its own (what :mod:`beam_ml.cli` runs once registered)."""
+    """``beam-ml infer`` on its own (what :mod:`beam_ml.cli.main` runs once registered)."""
     parser = argparse.ArgumentParser(prog="beam-ml")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_infer_parser(subparsers)

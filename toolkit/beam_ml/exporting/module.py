@@ -10,7 +10,7 @@
 - ``build_pipeline(p, options)``: every step rebuilt from ``repr()``-written
   literals and applied with the same ``Step.apply`` the notebook preview used,
   under a label named after the step, its outputs written under
-  ``<output>/<step>/`` (see :data:`beam_ml.steps.OUTPUT_LAYOUT`);
+  ``<output>/<step>/`` (see :data:`beam_ml.steps.core.OUTPUT_LAYOUT`);
 - ``run(argv=None)`` and ``if __name__ == "__main__": run()``.
 
 It reads the full inputs, never the notebook's sample. :func:`check` runs the
@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from beam_ml.errors import BeamMLError, check_positive_int, one_line
-from beam_ml.steps import (
+from beam_ml.steps.core import (
     BODY_GLOBALS,
     DEVICES,
     CompareStep,
@@ -200,7 +200,7 @@ def _graph_of(source: Any) -> StepGraph:
     if isinstance(source, StepGraph):
         return source
     if isinstance(source, str | os.PathLike) and os.fspath(source).endswith(".ipynb"):
-        from beam_ml.magic_syntax import steps_from_notebook
+        from beam_ml.steps.forms import steps_from_notebook
 
         return steps_from_notebook(source)
     graph = getattr(source, "graph", None)
@@ -480,7 +480,7 @@ if __name__ == "__main__":
 
 
 def _layout_doc(graph: StepGraph) -> str:
-    from beam_ml.steps import OUTPUT_LAYOUT
+    from beam_ml.steps.core import OUTPUT_LAYOUT
 
     lines = []
     for step in graph.steps:
@@ -634,7 +634,7 @@ def _read_lines(folder: Path, stem: str) -> list[str]:
 def _compare_rows(
     module_lines: list[str], preview: Any, drop: Sequence[str] = ()
 ) -> StepParityArgs:
-    from beam_ml.steps import frame_lines
+    from beam_ml.steps.core import frame_lines
 
     got = _row_multiset(module_lines, drop)
     want = _row_multiset(frame_lines(preview), drop)
@@ -755,12 +755,12 @@ def check(
     >>> check("explore.ipynb").passed          # doctest: +SKIP
     True
     """
-    from beam_ml.session import Session
+    from beam_ml.notebook.session import Session
 
     started = time.perf_counter()
     samples: dict[str, int] = {}
     if isinstance(source, str | os.PathLike) and os.fspath(source).endswith(".ipynb"):
-        from beam_ml.magic_syntax import notebook_graph
+        from beam_ml.steps.forms import notebook_graph
 
         graph, samples = notebook_graph(source)
     else:

@@ -1,7 +1,7 @@
 """Validate a dataset: infer rules from a profile, check them, quarantine bad rows.
 
 Dataset-level rules (schema, completeness, statistics, class balance, drift,
-uniqueness) are evaluated on a :class:`beam_ml.profile.Profile`, so they need no
+uniqueness) are evaluated on a :class:`beam_ml.profiling.dataset.Profile`, so they need no
 second pass over the data. Row-level rules (type, null, range, allowed values,
 regex, length) run in :class:`ValidateRows`, a vectorised Beam transform with two
 outputs: every input row is either valid or quarantined with the rules it failed
@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from beam_ml.errors import BeamMLError
-from beam_ml.rules import (
+from beam_ml.validation.rules import (
     PSI,
     TYPE_FAMILY,
     AllowedValues,
@@ -1153,7 +1153,7 @@ def as_reference(reference: Any, options: Any = None) -> Any:
     if isinstance(reference, str | Path) and str(reference).endswith(".json"):
         file = Path(reference)
         if file.is_file():
-            from beam_ml.profile import Profile
+            from beam_ml.profiling.dataset import Profile
 
             try:
                 return Profile.from_json(file.read_text(encoding="utf-8"))
@@ -1164,9 +1164,9 @@ def as_reference(reference: Any, options: Any = None) -> Any:
 
 def profile_reference(source: Any, sample: int | None = None, options: Any = None) -> Any:
     """Profile ``source`` as a validation reference (listing up to 1000 values per column)."""
-    from beam_ml.profile import ProfileDataset
+    from beam_ml.profiling.dataset import ProfileDataset
     from beam_ml.runner import run_and_collect
-    from beam_ml.sources import ReadBatches, SampleRows, as_source
+    from beam_ml.sources.readers import ReadBatches, SampleRows, as_source
 
     src = as_source(source)
 
@@ -1202,9 +1202,9 @@ def validate(
     import apache_beam as beam
 
     from beam_ml.errors import check_positive_int
-    from beam_ml.profile import ProfileDataset
+    from beam_ml.profiling.dataset import ProfileDataset
     from beam_ml.runner import run_and_collect
-    from beam_ml.sources import ReadBatches, SampleRows, as_source
+    from beam_ml.sources.readers import ReadBatches, SampleRows, as_source
 
     check_positive_int("sample", sample, allow_none=True)
     check_positive_int("max_invalid_rows", max_invalid_rows, allow_none=True)

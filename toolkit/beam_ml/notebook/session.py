@@ -1,6 +1,6 @@
 """The notebook's steps and a cache of their previews.
 
-A :class:`Session` holds the exploration as a :class:`beam_ml.steps.StepGraph`
+A :class:`Session` holds the exploration as a :class:`beam_ml.steps.core.StepGraph`
 and previews each step on a bounded sample:
 
 - a read step is a pandas sample, read upstream (``sources.head``): never the
@@ -87,7 +87,7 @@ def _transform_error(name: str, error: BaseException) -> BeamMLError:
 
 
 def _steps() -> Any:
-    from beam_ml import steps
+    from beam_ml.steps import core as steps
 
     return steps
 
@@ -431,7 +431,7 @@ class Session:
     def _preview(self, step: Any, inputs: dict[str, Any], n: int) -> Any:
         kind = _kind(step)
         if kind == "read":
-            from beam_ml.sources import head
+            from beam_ml.sources.readers import head
 
             bad: list[Any] = []
             frame = head(step.source(), n, bad_records=bad)
@@ -478,7 +478,7 @@ class Session:
         It builds the same ``RunModel`` transform as the step's ``apply`` and
         also reports which device ran and why (with the injectable probe).
         """
-        from beam_ml import inference
+        from beam_ml.inference import preview as inference
 
         if not isinstance(frame, pd.DataFrame):
             raise BeamMLError.expected(
