@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 
 from beam_ml import datasets
-from beam_ml.exporting.module import export
-from beam_ml.steps.core import ProfileStep, ReadStep, StepGraph, TransformStep, ValidateStep
+from beam_ml.exporting import export
+from beam_ml.steps import ProfileStep, ReadStep, StepGraph, TransformStep, ValidateStep
 
 BODY = "df = df[df.dep_delay > 0]\ndf['speed'] = df.distance / df.air_time * 60"
 PANDAS = f"""

@@ -40,7 +40,7 @@ from typing import Any
 
 import beam_ml as bml
 import pandas as pd
-from beam_ml.steps.core import TransformStep, compile_body
+from beam_ml.steps import TransformStep, compile_body
 
 BODY = (
     "df = df[df.dep_delay > 15]\n"

@@ -39,7 +39,7 @@ import beam_ml as bml
 import numpy as np
 import pandas as pd
 from beam_ml.profiling.dataset import Profile
-from beam_ml.validation.core import INVALID, VALID, ValidateRows, infer_rules, split_batch
+from beam_ml.validation import INVALID, VALID, ValidateRows, infer_rules, split_batch
 from beam_ml.validation.rules import Regex, RuleSet
 
 CACHE = Path(os.environ.get("BEAM_ML_CACHE", Path.home() / ".cache" / "beam-ml")) / "bench"

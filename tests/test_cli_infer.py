@@ -52,3 +52,22 @@ def test_infer_usage_errors_are_one_line(model_path, capsys):
     assert "feature columns ['nope'] in the data" in capsys.readouterr().err
     assert main(["infer", path, "--model", f"sklearn:{model_path}", "--split", "0.5"]) == 2
     assert "--model-b" in capsys.readouterr().err
+
+
+def test_infer_with_a_repeated_key_keeps_every_row(model_path, tmp_path, capsys):
+    # island repeats: the key rides along and rows join back by position (issue 13)
+    out_csv = tmp_path / "keyed.csv"
+    code = main(
+        [
+            "infer", bml.datasets.load("penguins"), "--model", f"sklearn:{model_path}",
+            "--features", ",".join(FEATURES), "--key", "island", "--sample", "60",
+            "--csv", str(out_csv), "--quiet",
+        ]
+    )  # fmt: skip
+    assert code == 0 and capsys.readouterr().out == ""
+    frame = pd.read_csv(bml.datasets.load("penguins")).head(60)
+    predictions = pd.read_csv(out_csv, index_col=0)
+    assert predictions["island"].duplicated().any()
+    assert list(predictions["island"]) == list(
+        frame.loc[frame[FEATURES].notna().all(axis=1), "island"]
+    )

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+# The devices a model step may ask for, everywhere (steps, magics, widgets, CLI).
+DEVICES = ("auto", "cpu", "gpu")
+
 
 class BeamMLError(ValueError):
     """A problem with the user's input: data, files, options or models.

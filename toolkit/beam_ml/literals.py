@@ -1,6 +1,6 @@
 """Frozen specs as plain literals: what exported code writes back with ``repr()``.
 
-Step specs (:mod:`beam_ml.steps.core`) and model specs (:mod:`beam_ml.inference.specs`)
+Step specs (:mod:`beam_ml.steps`) and model specs (:mod:`beam_ml.inference.specs`)
 serialise the same way, so an exported module can rebuild either from keyword
 arguments that are only strings, numbers, lists, dicts and None.
 """

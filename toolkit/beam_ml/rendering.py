@@ -106,6 +106,11 @@ def render_string(source: str, **context: Any) -> str:
     return str(environment().from_string(source).render(**context))
 
 
+def page(title: str, body: str) -> str:
+    """A standalone HTML page: ``title`` (escaped) around a view's rendered ``body``."""
+    return render("page.html", title=title, body=body)
+
+
 def bars_data(
     counts: list[int],
     labels: list[str],

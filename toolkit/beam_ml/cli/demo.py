@@ -12,8 +12,8 @@ here on the bundled data: nothing is downloaded.
 
 from __future__ import annotations
 
+import argparse
 import functools
-import html
 import json
 import time
 from collections.abc import Callable
@@ -26,26 +26,20 @@ import pandas as pd
 from beam_ml import datasets
 from beam_ml.inference.preview import compare_models, preview_inference
 from beam_ml.profiling.dataset import profile
-from beam_ml.validation.core import infer_rules, validate
+from beam_ml.rendering import page
+from beam_ml.validation import infer_rules, validate
 
 PENGUIN_FEATURES = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
 
 
-def _page(title: str, body: str) -> str:
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title></head><body>"
-        f"<h1>{html.escape(title)}</h1>{body}</body></html>"
-    )
-
-
 def write_report(result: Any, path: Path, title: str) -> Path:
-    """Write a result's standalone HTML report (its own ``to_html`` when it has one)."""
-    if hasattr(result, "to_html"):
-        result.to_html(str(path))
+    """Write a result's standalone HTML report (its own page when it makes one)."""
+    import inspect
+
+    if "path" in inspect.signature(result.to_html).parameters:
+        result.to_html(str(path))  # a profile or report writes its own page, with its source
     else:
-        bundle = result._repr_mimebundle_()
-        path.write_text(_page(title, bundle["text/html"]), encoding="utf-8")
+        path.write_text(page(title, result.to_html()), encoding="utf-8")
     return path
 
 
@@ -190,9 +184,9 @@ def production(story: _Story) -> None:
     import subprocess
     import sys
 
-    from beam_ml.exporting.module import check, export
+    from beam_ml.exporting import check, export
     from beam_ml.notebook.session import Session
-    from beam_ml.steps.core import InferStep, ProfileStep, ReadStep, TransformStep, ValidateStep
+    from beam_ml.steps import InferStep, ProfileStep, ReadStep, TransformStep, ValidateStep
 
     session = Session(default_sample=200)
     session.add(ReadStep(name="penguins", path=datasets.load("penguins")))
@@ -244,3 +238,18 @@ def run(out: str = "out", say: Callable[[str], None] = print) -> list[Path]:
     for path in story.written:
         say(f"   {path}")
     return story.written
+
+
+# ``beam-ml demo``
+
+
+def add_demo(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "demo", help="run the end-to-end demo on the bundled datasets, reports into --out"
+    )
+    parser.add_argument("--out", default="out", help="folder for the reports (default: out)")
+
+
+def run_demo(args: argparse.Namespace, beam_args: list[str]) -> int:
+    run(args.out)
+    return 0

@@ -36,7 +36,7 @@ def add_infer_parser(subparsers: Any) -> None:
     parser.add_argument("--model-b", metavar="KIND:PATH", help="a second model: A/B comparison")
     parser.add_argument("--split", type=float, help="with --model-b: share of rows sent to A")
     parser.add_argument("--features", metavar="A,B", help="feature columns, in model order")
-    parser.add_argument("--key", help="a key column carried through to join predictions back")
+    parser.add_argument("--key", help="a key column carried through untouched (it may repeat)")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "gpu"))
     parser.add_argument("--require-gpu", action="store_true", help="fail instead of using CPU")
     parser.add_argument("--sample", type=int, default=1000, metavar="N", help="rows (1000)")
@@ -55,7 +55,7 @@ def add_infer_parser(subparsers: Any) -> None:
 
 
 def _spec(text: str, args: argparse.Namespace) -> Any:
-    from beam_ml.inference.specs import parse_model_spec
+    from beam_ml.inference import parse_model_spec
 
     options: dict[str, Any] = {"features": args.features, "key": args.key}
     for name in ("method", "model_class", "model_params", "preprocess", "postprocess"):
@@ -66,7 +66,8 @@ def _spec(text: str, args: argparse.Namespace) -> Any:
 
 
 def run_infer(args: argparse.Namespace, beam_args: list[str]) -> int:
-    from beam_ml.inference.preview import compare_models, preview_inference
+    from beam_ml.inference import compare_models, preview_inference
+    from beam_ml.inference.view import render_page
 
     common: dict[str, Any] = {
         "sample": args.sample,
@@ -91,9 +92,8 @@ def run_infer(args: argparse.Namespace, beam_args: list[str]) -> int:
         with open(args.json, "w", encoding="utf-8") as handle:
             handle.write(result.to_json())
     if args.html:
-        html = result._repr_mimebundle_()["text/html"]
         with open(args.html, "w", encoding="utf-8") as handle:
-            handle.write(f"<!doctype html><meta charset='utf-8'><title>beam-ml infer</title>{html}")
+            handle.write(render_page(result.to_dict()))
     if not args.quiet:
         print(result._repr_mimebundle_()["text/plain"])
     return 0

@@ -18,11 +18,12 @@ tested on a machine without a GPU:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from beam_ml.errors import BeamMLError, check_choice
+from beam_ml.rendering import HtmlRepr, render
 
 DEVICES = ("auto", "cpu", "gpu")
 
@@ -45,11 +46,15 @@ def cuda_available() -> bool:
 
 
 @dataclass(frozen=True)
-class DeviceChoice:
+class DeviceChoice(HtmlRepr):
     """The device a model will run on, and why.
 
-    ``device`` is ``'cpu'`` or ``'gpu'``; ``beam_device`` is the exact string
+    ``requested`` is what was asked (``'auto' | 'cpu' | 'gpu'``), ``device``
+    what runs (``'cpu'`` or ``'gpu'``); ``beam_device`` is the exact string
     Beam's PyTorch handler needs (``'CPU'`` or ``'GPU'``).
+
+    >>> DeviceChoice("gpu", "cpu", "asked gpu; CUDA not available; ran on cpu").fell_back
+    True
     """
 
     requested: str
@@ -60,19 +65,22 @@ class DeviceChoice:
     def beam_device(self) -> str:
         return "GPU" if self.device == "gpu" else "CPU"
 
+    @property
+    def fell_back(self) -> bool:
+        """True when a GPU was asked for and the model ran on cpu (worth a warning)."""
+        return self.requested == "gpu" and self.device != "gpu"
+
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "beam_device": self.beam_device}
+        return {**asdict(self), "beam_device": self.beam_device, "fell_back": self.fell_back}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict())
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        import html
+    def _text(self) -> str:
+        return f"device: {self.device} ({self.reason})"
 
-        return {
-            "text/plain": f"device: {self.device} ({self.reason})",
-            "text/html": f"<b>device: {html.escape(self.device)}</b> — {html.escape(self.reason)}",
-        }
+    def to_html(self) -> str:
+        return render("inference_device.html", device=self.to_dict())
 
 
 def resolve_device(
@@ -105,3 +113,36 @@ def resolve_device(
             "run on a machine with a GPU and a CUDA build of torch, or drop require_gpu",
         )
     return DeviceChoice(requested, "cpu", f"asked {requested}; CUDA not available; ran on cpu")
+
+
+def resolve_step_device(
+    device: str,
+    specs: Iterable[Any],
+    probe: Probe | None = None,
+    require_gpu: bool = False,
+) -> DeviceChoice:
+    """The device a step's models run on: :func:`resolve_device`, then the models' say.
+
+    Models that cannot use a GPU (scikit-learn) run on cpu whatever the probe
+    says, and the reason says so; with ``require_gpu`` that is an error.
+
+    >>> from beam_ml.inference.specs import SklearnModel
+    >>> resolve_step_device("gpu", [SklearnModel(path="m.pkl")], probe=lambda: True).reason
+    'asked gpu; scikit-learn models run on cpu; ran on cpu'
+    """
+    specs = list(specs)
+    choice = resolve_device(device, require_gpu=require_gpu, probe=probe)
+    cpu_only = [s.kind for s in specs if not getattr(s, "uses_device", True)]
+    if not cpu_only or len(cpu_only) != len(specs) or choice.device != "gpu":
+        return choice
+    if require_gpu:
+        raise BeamMLError.expected(
+            "a model that can run on a GPU (require_gpu is set)",
+            f"a {cpu_only[0]} model, which runs on cpu",
+            "use a PyTorch model or drop require_gpu",
+        )
+    return DeviceChoice(
+        choice.requested,
+        "cpu",
+        f"asked {choice.requested}; scikit-learn models run on cpu; ran on cpu",
+    )

@@ -1,108 +1,126 @@
-"""Text and HTML views of an inference preview, derived from its ``to_dict()``.
+"""Text and HTML views of an inference preview, from its ``to_dict()``.
 
-Every value that comes from data or from the user (column names, class labels,
-error messages, paths) goes through ``html.escape``.
+The HTML is ``widgets/templates/inference.html`` (autoescaped: column names,
+labels, error messages and paths render as text): the device banner first,
+then the predictions, the failed rows, and Beam's metrics collapsed; an A/B
+comparison shows its models side by side with their agreement rate.
+
+>>> data = {"device": "cpu", "device_requested": "gpu", "device_reason": "r"}
+>>> device_banner(data)["fell_back"]
+True
 """
 
 from __future__ import annotations
 
-from html import escape
 from typing import Any
+
+from beam_ml.rendering import fmt, pct, render
 
 MAX_ROWS = 20
 
+# (label, metric) rows of the side-by-side table of an A/B comparison
+SIDE_BY_SIDE = (
+    ("rows inferred", "num_inferences"),
+    ("failed batches", "failed_batches"),
+    ("rows per second (inference)", "throughput_rows_per_s"),
+    ("mean batch latency (ms)", "batch_latency_ms_mean"),
+    ("model load (ms)", "model_load_ms"),
+)
 
-def _models_line(data: dict[str, Any]) -> str:
-    parts = []
+
+def device_banner(data: dict[str, Any]) -> dict[str, Any]:
+    """What the device banner shows: the device, the reason, and whether to warn.
+
+    It warns only when a GPU was asked for and the model ran on cpu.
+    """
+    reason = str(data.get("device_reason", ""))
+    asked = data.get("device_requested")
+    if not asked and reason.startswith("asked "):
+        asked = reason[len("asked ") :].split(";", 1)[0]
+    device = str(data.get("device", ""))
+    return {"device": device, "reason": reason, "fell_back": asked == "gpu" and device != "gpu"}
+
+
+def _models(data: dict[str, Any]) -> list[dict[str, Any]]:
+    metrics = data.get("metrics", {})
+    out = []
     for name, spec in data.get("models", {}).items():
         where = spec.get("path") or spec.get("handler") or ""
-        parts.append(f"{name}: {spec.get('kind')} {where}".strip())
-    return "; ".join(parts)
+        nested = metrics.get(name) if isinstance(metrics.get(name), dict) else metrics
+        out.append({"name": name, "kind": spec.get("kind"), "where": where, "metrics": nested})
+    return out
 
 
-def _flat_metrics(metrics: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    nested = {k: v for k, v in metrics.items() if isinstance(v, dict)}
-    if nested:
-        return [(f"model {k}", v) for k, v in nested.items()]
-    return [("model", metrics)]
+def _metric_tables(metrics: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    nested = [(f"model {k}", v) for k, v in metrics.items() if isinstance(v, dict)]
+    if not nested:
+        return [("model", metrics)] if metrics else []
+    rest = {k: v for k, v in metrics.items() if not isinstance(v, dict)}
+    return nested + ([("run", rest)] if rest else [])
 
 
-def render_text(data: dict[str, Any]) -> str:
-    """A few plain lines: what ran where, how many rows, the key metrics."""
-    preds, errors = data["predictions"], data["errors"]
-    lines = [
-        f"RunInference preview ({data['kind']}): {len(preds['data'])} of "
-        f"{data['sample_rows']} rows predicted, {len(errors['data'])} failed",
-        f"DEVICE: {data['device'].upper()} — {data['device_reason']}",
-        f"models: {_models_line(data)}",
+def _table(frame: dict[str, Any], limit: int = MAX_ROWS) -> dict[str, Any]:
+    rows = [
+        {"label": index, "cells": values}
+        for index, values in zip(frame["index"][:limit], frame["data"][:limit], strict=False)
     ]
-    if data.get("agreement") is not None:
-        lines.append(f"agreement: {data['agreement']:.1%}")
-    if data.get("split") is not None:
-        lines.append(f"traffic split: {data['split']:.0%} to A, the rest to B")
-    for label, metrics in _flat_metrics(data["metrics"]):
-        shown = ", ".join(f"{k}={v}" for k, v in metrics.items())
-        lines.append(f"{label}: {shown}")
-    if errors["data"]:
-        cols = errors["columns"]
-        first = dict(zip(cols, errors["data"][0], strict=False))
-        lines.append(f"first error: {first.get('error')}")
-    return "\n".join(lines)
+    return {"columns": frame["columns"], "rows": rows, "more": max(len(frame["data"]) - limit, 0)}
 
 
-def _table(frame: dict[str, Any], limit: int = MAX_ROWS) -> str:
-    cols = frame["columns"]
-    head = "".join(f"<th>{escape(str(c))}</th>" for c in ["", *cols])
-    body = []
-    for index, row in zip(frame["index"][:limit], frame["data"][:limit], strict=False):
-        cells = "".join(f"<td>{escape(_fmt(v))}</td>" for v in row)
-        body.append(f"<tr><th>{escape(str(index))}</th>{cells}</tr>")
-    more = len(frame["data"]) - limit
-    tail = f"<p>… {more} more rows</p>" if more > 0 else ""
-    return (
-        f"<table class='beam-ml-table'><thead><tr>{head}</tr></thead>"
-        f"<tbody>{''.join(body)}</tbody></table>{tail}"
-    )
-
-
-def _fmt(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
+def context(data: dict[str, Any]) -> dict[str, Any]:
+    """The template's view of a preview's ``to_dict()``."""
+    comparison = data.get("kind") == "compare"
+    return {
+        "device": device_banner(data),
+        "kind": data["kind"],
+        "sample_rows": data["sample_rows"],
+        "predicted": len(data["predictions"]["data"]),
+        "failed": len(data["errors"]["data"]),
+        "agreement": data.get("agreement"),
+        "split": data.get("split"),
+        "models": _models(data),
+        "side_by_side": SIDE_BY_SIDE if comparison else (),
+        "predictions": _table(data["predictions"]),
+        "errors": _table(data["errors"]),
+        "metrics": _metric_tables(data.get("metrics", {})),
+    }
 
 
 def render_html(data: dict[str, Any]) -> str:
-    """The preview as HTML: the device line first and prominent, then metrics and rows."""
-    preds, errors = data["predictions"], data["errors"]
-    gpu = data["device"] == "gpu"
-    colour = "#1b5e20" if gpu else "#e65100" if "not available" in data["device_reason"] else "#333"
-    parts = [
-        "<div class='beam-ml-inference'>",
-        f"<div class='beam-ml-device' style='font-size:1.2em;font-weight:bold;color:{colour}'>"
-        f"Device: {escape(data['device'].upper())} — {escape(data['device_reason'])}</div>",
-        f"<p>RunInference {escape(data['kind'])} on {int(data['sample_rows'])} sample rows: "
-        f"<b>{len(preds['data'])}</b> predicted, <b>{len(errors['data'])}</b> failed. "
-        f"Models: {escape(_models_line(data))}</p>",
+    """The preview as HTML: the device banner first, then predictions, then metrics."""
+    return render("inference.html", v=context(data))
+
+
+def render_page(data: dict[str, Any]) -> str:
+    """The preview as a whole HTML page (what ``beam-ml infer --html`` writes)."""
+    return render("inference_page.html", v=context(data))
+
+
+def render_text(data: dict[str, Any]) -> str:
+    """A few plain lines: what ran where, how many rows, the key metrics.
+
+    >>> render_text({"kind": "preview", "device": "cpu", "device_reason": "asked cpu; ran on cpu",
+    ...              "sample_rows": 1, "models": {}, "metrics": {},
+    ...              "predictions": {"data": [[1]], "columns": ["a"], "index": ["0"]},
+    ...              "errors": {"data": [], "columns": [], "index": []}}).splitlines()[1]
+    'DEVICE: CPU — asked cpu; ran on cpu'
+    """
+    view = context(data)
+    models = "; ".join(f"{m['name']}: {m['kind']} {m['where']}".strip() for m in view["models"])
+    lines = [
+        f"RunInference preview ({view['kind']}): {view['predicted']} of "
+        f"{view['sample_rows']} rows predicted, {view['failed']} failed",
+        f"DEVICE: {data['device'].upper()} — {data['device_reason']}",
+        f"models: {models}",
     ]
-    if data.get("agreement") is not None:
-        parts.append(
-            "<p><b>Agreement A/B: " + escape(format(data["agreement"], ".1%")) + "</b></p>"
-        )
-    if data.get("split") is not None:
-        parts.append(
-            "<p>Traffic split: " + escape(format(data["split"], ".0%")) + " to A, the rest to B</p>"
-        )
-    for label, metrics in _flat_metrics(data["metrics"]):
-        rows = "".join(
-            f"<tr><th>{escape(str(k))}</th><td>{escape(_fmt(v))}</td></tr>"
-            for k, v in metrics.items()
-        )
-        parts.append(f"<details open><summary>Metrics ({escape(label)})</summary>")
-        parts.append(f"<table class='beam-ml-metrics'>{rows}</table></details>")
-    parts.append("<h4>Predictions</h4>" + _table(preds))
-    if errors["data"]:
-        parts.append("<h4>Failed rows</h4>" + _table(errors))
-    parts.append("</div>")
-    return "".join(parts)
+    if view["agreement"] is not None:
+        lines.append(f"agreement: {pct(view['agreement'])}")
+    if view["split"] is not None:
+        lines.append(f"traffic split: {pct(view['split'])} to A, the rest to B")
+    for label, metrics in view["metrics"]:
+        lines.append(f"{label}: " + ", ".join(f"{k}={fmt(v)}" for k, v in metrics.items()))
+    if view["failed"]:
+        errors = data["errors"]
+        first = dict(zip(errors["columns"], errors["data"][0], strict=False))
+        lines.append(f"first error: {first.get('error')}")
+    return "\n".join(lines)

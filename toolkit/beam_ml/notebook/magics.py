@@ -25,7 +25,6 @@ option) can happen here. Defaults are configurable::
 
 from __future__ import annotations
 
-import importlib
 import keyword
 import logging
 import os
@@ -39,7 +38,6 @@ from traitlets import Enum, Int, TraitError, observe, validate
 
 from beam_ml.errors import BeamMLError, one_line
 from beam_ml.notebook.session import DEVICES, Session
-from beam_ml.notebook.widgets import FramePreview  # this module imports ipywidgets only when used
 from beam_ml.steps.forms import FORMS, Form, parse_form
 
 __all__ = ["FORMS", "BeamML", "load_ipython_extension", "session"]
@@ -128,26 +126,14 @@ class BeamML(Magics):
                     f"%beam_ml {form.form}: {self.session._unknown(name, 'an input step name')}"
                 )
         result = self._run(lambda: self.session.add(step, sample=form.sample))
-        if form.form in ("read", "transform"):
-            self._bind(step.name, step.name, result)
-            bad = self.session.bad_records(step.name) if form.form == "read" else []
-            sample = self.session.sample_for(step.name)
-            display(FramePreview(step.name, result, sample, bad_records=bad))
-        else:
-            self._bind(step.name, out, result)
-            display(self._view(step.name, result))
+        self._bind(step.name, step.name if step.binds_name else out, result)
+        display(self._view(step.name, result))
         self._refresh_downstream()
 
     def _export(self, path: str) -> None:
-        try:
-            export_module = importlib.import_module("beam_ml.exporting.module")
-        except ImportError:
-            raise _usage(
-                "%beam_ml export: the export module is not installed in this version"
-            ) from None
-        result = export_module.export(self.session, path)
-        if result is not None:
-            display(result)
+        from beam_ml.exporting import export
+
+        display(export(self.session, path))
 
     # ------------------------------------------------------------------ helpers
     def _run(self, action: Callable[[], Any]) -> Any:
@@ -188,14 +174,10 @@ class BeamML(Magics):
         self.session.refreshed = {}
 
     def _view(self, step: str, result: Any) -> Any:
-        """The interactive view of a result (the result itself without ipywidgets)."""
-        if not self.widgets:
-            return result
-        try:
-            from beam_ml.notebook import widgets
-        except ImportError:
-            return result
-        return widgets.view_for(self.session, step, result)
+        """The view of a step's result: the step's own view class (the result without widgets)."""
+        from beam_ml.notebook.widgets import view_for
+
+        return view_for(self.session, step, result, live=self.widgets)
 
 
 _INTERACTIVE_READY: list[bool] = []

@@ -1,15 +1,15 @@
 """The notebook's steps and a cache of their previews.
 
-A :class:`Session` holds the exploration as a :class:`beam_ml.steps.core.StepGraph`
+A :class:`Session` holds the exploration as a :class:`beam_ml.steps.StepGraph`
 and previews each step on a bounded sample:
 
-- a read step is a pandas sample, read upstream (``sources.head``): never the
-  whole file;
+- a read step is a uniform random sample of the whole input, read upstream
+  with memory bounded by its size (``sources.sample``; ``head=True``: the first rows);
 - a transform step runs its body with Beam DataFrame semantics on that sample,
   through Beam's expression ``Session`` (no runner, pandas speed), so an
   operation a pipeline refuses (``sort_values``) fails right here;
-- profile, validate, infer and compare steps run their real Beam transforms
-  (``step.apply``) over the sample on DirectRunner.
+- every other step runs its own Beam subgraph (``step.apply``) over the
+  sample on DirectRunner: the session only caches; each step kind previews itself.
 
 Results are cached by the step's fingerprint (its spec and its inputs'), the
 sample size and the files it reads: re-running an unchanged step returns the
@@ -25,9 +25,7 @@ cached object at once; editing a step recomputes it and what depends on it.
 from __future__ import annotations
 
 import contextlib
-import glob
 import hashlib
-import json
 import os
 import time
 from collections import OrderedDict
@@ -38,9 +36,7 @@ from typing import Any
 
 import pandas as pd
 
-from beam_ml.errors import BeamMLError, check_choice, check_positive_int, one_line
-
-DEVICES = ("auto", "cpu", "gpu")
+from beam_ml.errors import DEVICES, BeamMLError, check_choice, check_positive_int
 
 
 @dataclass(frozen=True)
@@ -52,6 +48,7 @@ class Progress:
     stage: str  # "started" | "done" | "failed" | "cached"
     rows: int | None
     elapsed: float
+    beam: bool = True  # the step's preview runs a Beam pipeline (not pandas alone)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -67,27 +64,11 @@ class Progress:
         return f"{self.kind} {self.step}: {self.stage}{rows}, {self.elapsed:.1f} s"
 
 
-# --------------------------------------------------------------------------- errors
-
-
-def _transform_error(name: str, error: BaseException) -> BeamMLError:
-    message = one_line(str(error).split("\n", 1)[0], 200)
-    if isinstance(error, BeamMLError):
-        return BeamMLError(one_line(str(error)))
-    if isinstance(error, NotImplementedError):  # Beam's WontImplementError / NotImplementedError
-        return BeamMLError.expected(
-            f"a transform Beam can run in a pipeline (step {name!r})",
-            message,
-            "use an order-independent operation (no sort_values, head, iloc...)",
-        )
-    return BeamMLError(one_line(f"transform {name!r} failed: {type(error).__name__}: {message}"))
-
-
 # --------------------------------------------------------------------------- the session
 
 
 def _steps() -> Any:
-    from beam_ml.steps import core as steps
+    import beam_ml.steps as steps
 
     return steps
 
@@ -114,8 +95,10 @@ class Session:
         options: Any = None,
         max_cached: int = 256,
         clock: Callable[[], float] = time.perf_counter,
+        seed: int = 0,
     ) -> None:
         self.graph = _steps().StepGraph()
+        self.seed = int(seed)
         self.default_sample = default_sample
         self.default_device = default_device
         self.device_probe = device_probe
@@ -126,8 +109,6 @@ class Session:
         self.refreshed: dict[str, Any] = {}  # downstream results of the last change
         self._samples: dict[str, int] = {}  # per-step sample sizes set explicitly
         self._cache: OrderedDict[str, Any] = OrderedDict()
-        self._rows: dict[str, pd.DataFrame] = {}  # valid rows of validate previews, by key
-        self._bad: dict[str, list[Any]] = {}  # BadRecords of read previews, by key
         self._shown: dict[str, str] = {}  # step name -> key of the result last returned
         self._listeners: list[Callable[[Progress], None]] = []
 
@@ -246,7 +227,7 @@ class Session:
         n = int(check_positive_int("sample", sample, allow_none=True) or self.sample_for(name))
         value = self._compute(name, n)
         self._shown[name] = self._key(name, n)
-        return value
+        return value.result
 
     def sample_for(self, name: str) -> int:
         """Rows a preview of ``name`` reads: its own setting, else its first input's."""
@@ -259,7 +240,9 @@ class Session:
     def bad_records(self, name: str) -> list[Any]:
         """The lines a read step's last preview could not read (``sources.BadRecord``s)."""
         self.get(name)
-        return list(self._bad.get(self._key(name, self.sample_for(name)), []))
+        key = self._key(name, self.sample_for(name))
+        value = self._cache.get(key)
+        return list(value.extra.get("bad_records", [])) if value is not None else []
 
     def set_sample(self, name: str, sample: int) -> Any:
         """Change how many rows ``name`` previews on, and re-run it."""
@@ -287,10 +270,19 @@ class Session:
 
     # ------------------------------------------------------------------ conveniences
     def read(
-        self, name: str, path: str, format: str | None = None, sample: int | None = None
+        self,
+        name: str,
+        path: str,
+        format: str | None = None,
+        sample: int | None = None,
+        head: bool = False,
     ) -> pd.DataFrame:
-        """Record a read step; its preview is the first ``sample`` rows as pandas."""
-        return self.add(_steps().ReadStep(name=name, path=str(path), format=format), sample)
+        """Record a read step; its preview is a uniform sample of ``sample`` rows.
+
+        ``head=True`` previews the first rows instead.
+        """
+        step = _steps().ReadStep(name=name, path=str(path), format=format, head=head)
+        return self.add(step, sample)
 
     def transform(self, name: str, input: str, body: str) -> Any:
         """Record a transform step (``body`` reads and rebinds ``df``); preview it."""
@@ -309,12 +301,6 @@ class Session:
         name: str | None = None,
     ) -> Any:
         """Record a validate step; its preview is a ``ValidationReport`` of the sample."""
-        if (reference is None) == (rules is None):
-            raise BeamMLError.expected(
-                "exactly one of a reference step or a rules file",
-                "both" if reference else "neither",
-                "pass --reference NAME or --rules FILE",
-            )
         step = _steps().ValidateStep(
             name=name or f"{input}_validate", input=input, reference=reference, rules=rules
         )
@@ -360,6 +346,29 @@ class Session:
         )
         return self.add(step, sample)
 
+    def cascade(
+        self,
+        input: str,
+        first: str,
+        then: str,
+        between: str | None = None,
+        features: Any = None,
+        device: str | None = None,
+        sample: int | None = None,
+        name: str | None = None,
+    ) -> Any:
+        """Record a cascade step (``first``'s output feeds ``then``); preview it."""
+        step = _steps().CascadeStep(
+            name=name or f"{input}_cascade",
+            input=input,
+            first=first,
+            then=then,
+            between=between,
+            features=_features(features),
+            device=check_choice("device", (device or self.default_device).lower(), DEVICES),
+        )
+        return self.add(step, sample)
+
     # ------------------------------------------------------------------ progress
     def on_progress(self, listener: Callable[[Progress], None]) -> Callable[[], None]:
         """Call ``listener(Progress)`` as steps start and finish; returns an unsubscribe."""
@@ -372,29 +381,41 @@ class Session:
 
     @contextmanager
     def _stage(self, step: Any, rows: int | None) -> Iterator[dict[str, Any]]:
-        kind = _kind(step)
+        kind, beam = step.kind, step.previews_with_beam
         start = self.clock()
-        self._emit(Progress(step.name, kind, "started", rows, 0.0))
+        self._emit(Progress(step.name, kind, "started", rows, 0.0, beam))
         done: dict[str, Any] = {"rows": None}
         try:
             yield done
         except BaseException:
-            self._emit(Progress(step.name, kind, "failed", rows, self.clock() - start))
+            self._emit(Progress(step.name, kind, "failed", rows, self.clock() - start, beam))
             raise
-        self._emit(Progress(step.name, kind, "done", done["rows"], self.clock() - start))
+        self._emit(Progress(step.name, kind, "done", done["rows"], self.clock() - start, beam))
 
     # ------------------------------------------------------------------ computing
+    def _context(self, n: int) -> Any:
+        return _steps().PreviewContext(
+            sample=n, seed=self.seed, device_probe=self.device_probe, options=self.options
+        )
+
     def _key(self, name: str, n: int) -> str:
         step = self.graph.get(name)
         parts = [
             self.graph.fingerprint(name),
             str(n),
+            str(self.seed),
             _stamps(step),
             *(self._key(i, n) for i in step.inputs()),
         ]
-        if _kind(step) in ("infer", "compare"):
+        if step.uses_device:
             parts.append(repr(self.device_probe))
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+    def preview(self, name: str, sample: int | None = None) -> Any:
+        """The step's whole preview (``StepPreview``: result, rows, extra outputs)."""
+        self.get(name)
+        n = int(check_positive_int("sample", sample, allow_none=True) or self.sample_for(name))
+        return self._compute(name, n)
 
     def _compute(self, name: str, n: int) -> Any:
         key = self._key(name, n)
@@ -402,103 +423,16 @@ class Session:
             self._cache.move_to_end(key)
             return self._cache[key]
         step = self.graph.get(name)
-        inputs = {i: self._input(i, n) for i in step.inputs()}
-        rows = sum(len(v) for v in inputs.values() if isinstance(v, pd.DataFrame)) or None
+        inputs = {i: self._compute(i, n) for i in step.inputs()}
+        rows = sum(p.row_count() or 0 for p in inputs.values()) or None
         with self._stage(step, rows if inputs else n) as done:
-            value = self._preview(step, inputs, n)
-            if isinstance(value, tuple) and _kind(step) == "read":
-                value, self._bad[key] = value
-            elif isinstance(value, tuple):  # (report, valid rows) of a validate step
-                value, self._rows[key] = value
-            done["rows"] = len(value) if isinstance(value, pd.DataFrame) else _rows(value)
+            value = step.preview(inputs, self._context(n))
+            done["rows"] = value.row_count()
         self.computed.append(name)
         self._cache[key] = value
         while len(self._cache) > self.max_cached:
-            old, _ = self._cache.popitem(last=False)
-            self._rows.pop(old, None)
-            self._bad.pop(old, None)
+            self._cache.popitem(last=False)
         return value
-
-    def _input(self, name: str, n: int) -> Any:
-        """What step ``name`` hands the steps after it: a profile, or its rows as pandas."""
-        value = self._compute(name, n)
-        key = self._key(name, n)
-        if key in self._rows:
-            return self._rows[key]
-        predictions = getattr(value, "predictions", None)
-        return predictions if isinstance(predictions, pd.DataFrame) else value
-
-    def _preview(self, step: Any, inputs: dict[str, Any], n: int) -> Any:
-        kind = _kind(step)
-        if kind == "read":
-            from beam_ml.sources.readers import head
-
-            bad: list[Any] = []
-            frame = head(step.source(), n, bad_records=bad)
-            return frame, bad  # bad: the lines that could not become rows
-        if kind == "transform":
-            frame = inputs[step.input]
-            if not isinstance(frame, pd.DataFrame):
-                raise BeamMLError.expected(
-                    f"a table as the input of transform {step.name!r}",
-                    f"{type(frame).__name__} from step {step.input!r}",
-                    "transform a read or transform step",
-                )
-            try:
-                return step.preview(frame)
-            except Exception as error:
-                raise _transform_error(step.name, error) from None
-        if kind == "infer" or (kind == "compare" and len(step.models) == 2):
-            return self._preview_inference(step, inputs[step.input])
-        return self._preview_beam(step, inputs)
-
-    def _preview_beam(self, step: Any, inputs: dict[str, Any]) -> Any:
-        """Run the step's own Beam transform over the inputs' previews (DirectRunner)."""
-        import apache_beam as beam
-
-        from beam_ml.runner import run_and_collect
-
-        def build(pipeline: Any) -> Any:
-            pcolls = {
-                name: pipeline | f"Preview {name}" >> beam.Create([value], reshuffle=False)
-                for name, value in inputs.items()
-            }
-            return step.apply(pipeline, pcolls)
-
-        out = run_and_collect(build, self.options)
-        if isinstance(out, dict):  # a validate step: its report, and its valid rows
-            return _one(out["report"], step), _concat(out["valid"])
-        if _kind(step) == "profile":
-            return _one(out, step)
-        return _concat(out)
-
-    def _preview_inference(self, step: Any, frame: Any) -> Any:
-        """Real RunInference on the sample, through the inference engine's preview.
-
-        It builds the same ``RunModel`` transform as the step's ``apply`` and
-        also reports which device ran and why (with the injectable probe).
-        """
-        from beam_ml.inference import preview as inference
-
-        if not isinstance(frame, pd.DataFrame):
-            raise BeamMLError.expected(
-                f"a table as the input of {step.name!r}", type(frame).__name__
-            )
-        features = list(step.features) if step.features else None
-        common = {
-            "sample": max(len(frame), 1),
-            "device": step.device,
-            "features": features,
-            "device_probe": self.device_probe,
-            "options": self.options,
-        }
-        if _kind(step) == "compare":
-            if len(step.models) != 2:
-                raise BeamMLError.expected(
-                    "two --model options for compare", f"{len(step.models)}", "pass two models"
-                )
-            return inference.compare_models(frame, step.models[0], step.models[1], **common)
-        return inference.preview_inference(frame, step.model, key=step.key, **common)
 
     # ------------------------------------------------------------------ viewing
     def to_dict(self) -> dict[str, Any]:
@@ -516,66 +450,9 @@ class Session:
         }
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from beam_ml.notebook.steps_table import StepsTable
+
         return StepsTable(self.to_dict())._repr_mimebundle_()
-
-
-@dataclass(frozen=True)
-class StepsTable:
-    """What ``%beam_ml steps`` shows: each step, its inputs, sample and cache state."""
-
-    data: dict[str, Any]
-
-    def to_dict(self) -> dict[str, Any]:
-        return json.loads(json.dumps(self.data, default=str))
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict())
-
-    def _rows(self) -> list[tuple[str, str, str, str, str]]:
-        rows = []
-        for s in self.data["steps"]:
-            detail = {k: v for k, v in s.items() if k not in ("kind", "name", "sample", "cached")}
-            rows.append(
-                (
-                    str(s.get("name")),
-                    str(s.get("kind")),
-                    _truncate(json.dumps(detail, default=str), 120),
-                    str(s.get("sample")),
-                    "yes" if s.get("cached") else "no",
-                )
-            )
-        return rows
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        import html
-
-        rows = self._rows()
-        if not rows:
-            text = "no steps yet: %beam_ml read NAME PATH"
-            return {"text/plain": text, "text/html": f"<p>{html.escape(text)}</p>"}
-        head = ("step", "kind", "spec", "sample", "cached")
-        widths = [max(len(r[i]) for r in [head, *rows]) for i in range(5)]
-        lines = [
-            "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in [head, *rows]
-        ]
-        cells = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows
-        )
-        header = "".join(f"<th>{h}</th>" for h in head)
-        table = (
-            f'<table class="beam-ml-steps"><thead><tr>{header}</tr></thead>'
-            f"<tbody>{cells}</tbody></table>"
-        )
-        return {"text/plain": "\n".join(lines), "text/html": table}
-
-
-def _truncate(text: str, limit: int) -> str:
-    # Not one_line(): that folds spaces, and a body's spaces are the user's data.
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _kind(step: Any) -> str:
-    return str(step.to_dict().get("kind", type(step).__name__.removesuffix("Step").lower()))
 
 
 def _features(features: Any) -> tuple[str, ...] | None:
@@ -586,47 +463,11 @@ def _features(features: Any) -> tuple[str, ...] | None:
     return tuple(features)
 
 
-def _one(values: list[Any], step: Any) -> Any:
-    if len(values) != 1:
-        raise BeamMLError.expected(f"one result from step {step.name!r}", f"{len(values)} results")
-    return values[0]
-
-
-def _concat(frames: list[Any]) -> pd.DataFrame:
-    frames = [f for f in frames if isinstance(f, pd.DataFrame)]
-    if not frames:
-        return pd.DataFrame()
-    return pd.concat(frames).sort_index(kind="stable") if len(frames) > 1 else frames[0]
-
-
-def _rows(value: Any) -> int | None:
-    for attr in ("sample_rows", "rows"):
-        got = getattr(value, attr, None)
-        if isinstance(got, int):
-            return got
-        if isinstance(got, dict) and isinstance(got.get("total"), int):
-            return int(got["total"])
-    return None
-
-
 def _stamps(step: Any) -> str:
     """Size and modification time of the files a step reads, so editing one re-runs it."""
     stamps = []
-    if _kind(step) == "read" and glob.has_magic(step.path):
-        # A glob: the files it matches now (one added or removed re-runs the read).
-        for path in sorted(glob.glob(step.path)):
-            with contextlib.suppress(OSError):
-                st = os.stat(path)
-                stamps.append(f"{path}:{st.st_size}:{st.st_mtime_ns}")
-    for value in step.to_dict().values():
-        for text in value if isinstance(value, list | tuple) else [value]:
-            if not isinstance(text, str) or not text:
-                continue
-            for candidate in (text, text.split(":", 1)[-1]):
-                try:
-                    st = os.stat(candidate)
-                except (OSError, ValueError):
-                    continue
-                stamps.append(f"{candidate}:{st.st_size}:{st.st_mtime_ns}")
-                break
+    for path in step.watched_files():
+        with contextlib.suppress(OSError):
+            st = os.stat(path)
+            stamps.append(f"{path}:{st.st_size}:{st.st_mtime_ns}")
     return "|".join(stamps)

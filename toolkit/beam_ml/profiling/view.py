@@ -1,39 +1,29 @@
 """Text, HTML and matplotlib views of a profile, all derived from ``Profile.to_dict()``.
 
-The HTML needs no JavaScript: histograms are small inline SVGs, so a saved
-notebook or a report file renders anywhere.  Every piece of data goes through
-``html.escape`` — a column named ``<script>`` shows as text.
+The HTML comes from the ``profile.html`` / ``profile_page.html`` templates
+(autoescaped: a column named ``<script>`` shows as text) with one bar chart per
+column from :func:`beam_ml.rendering.bars_data`: a histogram with its axes for
+numbers, the top values with their shares for everything else. It needs no
+JavaScript, so a saved notebook or a report file renders anywhere.
+
+>>> data = {"source": None, "rows": 2, "duplicates": {"estimate": 0, "lower": 0, "upper": 0},
+...         "columns": {}, "alerts": [], "error_bounds": {}}
+>>> profile_text(data)
+'Profile: 2 rows × 0 columns, 0 duplicate rows, 0 alerts'
 """
 
 from __future__ import annotations
 
-import html
 import itertools
-import math
+from datetime import datetime
 from typing import Any
 
+from beam_ml.rendering import bars_data, clip, fmt, render
+
 _ORDER = ("empty", "duplicates", "mixed_types", "unhashable", "infinite", "missing", "constant")
-
-
-def _fmt(value: Any, digits: int = 4) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return str(value)
-        if value != 0 and (abs(value) >= 1e7 or abs(value) < 1e-3):
-            return f"{value:.{digits}g}"
-        return f"{value:,.{digits}g}" if abs(value) >= 1e4 else f"{value:.{digits}g}"
-    text = str(value)
-    return text if len(text) <= 60 else text[:59] + "…"
-
-
-def _e(value: Any) -> str:
-    return html.escape(_fmt(value), quote=True)
+# a column's share of missing values shown in red
+_MISSING_BAD = 0.2
+_CHART_WIDTH, _CHART_HEIGHT = 220, 64
 
 
 def _duplicates(data: dict[str, Any]) -> str:
@@ -50,6 +40,12 @@ def _sorted_alerts(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(alerts, key=lambda a: rank.get(a["kind"], len(rank)))
 
 
+def _infinities(c: dict[str, Any]) -> list[tuple[str, Any]]:
+    if not c.get("inf"):
+        return []
+    return [("+inf", c.get("pos_inf", 0)), ("-inf", c.get("neg_inf", 0))]
+
+
 # ------------------------------------------------------------------------ text
 def profile_text(data: dict[str, Any]) -> str:
     """A short plain-text summary: overview, alerts, one line per column."""
@@ -63,144 +59,138 @@ def profile_text(data: dict[str, Any]) -> str:
         lines.append(f"  ! {a['kind']}: {where}{a['detail']}")
     width = min(max((len(n) for n in cols), default=4), 30)
     for name, c in cols.items():
-        shown = name if len(name) <= width else name[: width - 1] + "…"
         if c["type"] in ("float", "integer"):
-            stats = (
-                f"mean {_fmt(c['mean'])}  std {_fmt(c['std'])}  "
-                f"min {_fmt(c['min'])}  max {_fmt(c['max'])}"
-            )
+            shown = [(k, c[k]) for k in ("mean", "std", "min", "max")] + _infinities(c)
+            stats = "  ".join(f"{k} {fmt(v)}" for k, v in shown)
+        elif c["type"] == "datetime":
+            stats = f"{fmt(c['min'])} … {fmt(c['max'])}"
         else:
-            top = ", ".join(f"{_fmt(v)} ({n:,})" for v, n in c["top"][:3])
+            top = ", ".join(f"{clip(fmt(v), 60)} ({n:,})" for v, n in c["top"][:3])
             stats = f"top {top}" if top else ""
-            if c["type"] == "datetime":
-                stats = f"{_fmt(c['min'])} … {_fmt(c['max'])}"
         lines.append(
-            f"  {shown:<{width}}  {c['type']:<11} nulls {c['nulls']:>7,}  "
+            f"  {clip(name, width):<{width}}  {c['type']:<11} nulls {c['nulls']:>7,}  "
             f"distinct {c['distinct']:>7,}  {stats}"
         )
     return "\n".join(lines)
 
 
 # ------------------------------------------------------------------------ html
-def _svg_bars(counts: list[int], width: int = 120, height: int = 28, title: str = "") -> str:
-    if not counts or max(counts) <= 0:
-        return ""
-    top = max(counts)
-    w = width / len(counts)
-    bars = []
-    for i, c in enumerate(counts):
-        h = 0 if c <= 0 else max(1.0, height * c / top)
-        bars.append(
-            f'<rect x="{i * w:.2f}" y="{height - h:.2f}" width="{max(w - 1, 0.5):.2f}" '
-            f'height="{h:.2f}"><title>{html.escape(str(c))}</title></rect>'
-        )
-    return (
-        f'<svg class="bml-hist" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-        f'role="img" aria-label="{html.escape(title, quote=True)}">{"".join(bars)}</svg>'
-    )
+def column_chart(
+    name: str, c: dict[str, Any], width: int = _CHART_WIDTH, height: int = _CHART_HEIGHT
+) -> dict[str, Any] | None:
+    """The column's bar chart: its histogram, else its top values (None if empty).
 
-
-def _column_chart(c: dict[str, Any]) -> str:
+    The one chart of a column, for the profile view and the notebook's explorer.
+    """
     hist = c.get("histogram")
-    if hist and hist.get("counts"):
-        return _svg_bars(hist["counts"], title="histogram")
+    if hist and hist.get("counts") and max(hist["counts"]) > 0:
+        edges, counts = hist["edges"], hist["counts"]
+        labels = [f"{fmt(a)} to {fmt(b)}" for a, b in itertools.pairwise(edges)]
+        return bars_data(
+            counts,
+            labels,
+            axis=(fmt(edges[0]), fmt(edges[-1])),
+            total=sum(counts),
+            title=f"histogram of {name}",
+            width=width,
+            height=height,
+        )
     top = c.get("top") or []
-    if top:
-        return _svg_bars([n for _, n in top], title="top values")
-    return ""
+    if top and max(n for _, n in top) > 0:
+        labels = [clip(fmt(v), 40) for v, _ in top]
+        return bars_data(
+            [n for _, n in top],
+            labels,
+            total=c["count"] or None,
+            title=f"top values of {name}",
+            width=width,
+            height=height,
+        )
+    return None
 
 
-def _column_stats(c: dict[str, Any]) -> str:
+def _stats(c: dict[str, Any]) -> list[tuple[str, Any]]:
+    """(label, value) pairs shown beside the chart."""
+    q = c.get("quantiles") or {}
     parts: list[tuple[str, Any]] = []
     if c["type"] in ("float", "integer"):
-        q = c.get("quantiles") or {}
-        parts += [
-            ("mean", c["mean"]),
-            ("std", c["std"]),
-            ("min", c["min"]),
-            ("median", q.get("0.5")),
-            ("max", c["max"]),
-            ("zeros", c["zeros"]),
-        ]
+        parts += [("mean", c["mean"]), ("std", c["std"]), ("min", c["min"])]
+        parts += [("median", q.get("0.5")), ("max", c["max"]), ("zeros", c["zeros"])]
+        parts += _infinities(c)
     elif c["type"] == "datetime":
-        q = c.get("quantiles") or {}
         parts += [("min", c["min"]), ("median", q.get("0.5")), ("max", c["max"])]
     elif c["type"] == "boolean":
         parts += [("share true", c["mean"])]
     if c.get("lengths"):
         ln = c["lengths"]
-        parts += [("length", f"{ln['min']}–{ln['max']} (mean {_fmt(ln['mean'], 3)})")]
-    cells = " ".join(
-        f'<span class="bml-stat"><span class="bml-muted">{html.escape(k)}</span> {_e(v)}</span>'
-        for k, v in parts
-    )
-    top = c.get("top") or []
-    if top and c["type"] not in ("float",):
-        items = ", ".join(f"{_e(v)} <span class='bml-muted'>({n:,})</span>" for v, n in top[:5])
-        cells += f'<div class="bml-top">{items}</div>'
-    return cells
+        parts += [("length", f"{ln['min']}–{ln['max']} (mean {fmt(ln['mean'], 3)})")]
+    return parts
 
 
-def _css() -> str:
-    from beam_ml.assets import css
+def profile_context(data: dict[str, Any]) -> dict[str, Any]:
+    """What ``profile.html`` shows, from ``Profile.to_dict()``.
 
-    return css("base.css", "profile.css")
-
-
-def profile_html(data: dict[str, Any], standalone: bool = False) -> str:
-    """The HTML view: overview, alerts first, one row per column with a histogram."""
-    cols = data["columns"]
+    >>> import pandas as pd
+    >>> from beam_ml.profiling import Profile
+    >>> ctx = profile_context(Profile.from_frame(pd.DataFrame({"s": ["a", "a", "b"]})).to_dict())
+    >>> ctx["columns"][0]["top"], ctx["columns"][0]["chart"]["bars"][0]["tip"]
+    ([('a', 2, 0.6666666666666666), ('b', 1, 0.3333333333333333)], 'a: 2 (66.7 %)')
+    """
     rows = data["rows"]
-    alerts = _sorted_alerts(data["alerts"])
-    out = [f"<style>{_css()}</style>", '<div class="bml bml-profile">']
-    out.append(
-        '<div class="bml-overview">'
-        f"<b>{rows:,}</b> rows · <b>{len(cols)}</b> columns · "
-        f"{html.escape(_duplicates(data))} · "
-        f'<span class="{"bml-bad" if alerts else "bml-good"}">{len(alerts)} alerts</span></div>'
-    )
-    if alerts:
-        out.append('<ul class="bml-alerts">')
-        for a in alerts:
-            where = f"<code>{html.escape(a['column'])}</code> " if a["column"] is not None else ""
-            out.append(
-                f'<li><span class="bml-kind bml-bad">{html.escape(a["kind"])}</span> '
-                f"{where}{html.escape(a['detail'])}</li>"
-            )
-        out.append("</ul>")
-    out.append(
-        '<table class="bml-columns"><thead><tr><th>column</th><th>type</th><th>missing</th>'
-        "<th>distinct</th><th>distribution</th><th>statistics</th></tr></thead><tbody>"
-    )
-    for name, c in cols.items():
+    columns = []
+    for name, c in data["columns"].items():
         share = c["nulls"] / rows if rows else 0.0
-        miss_cls = "bml-bad" if share > 0.2 else ""
-        out.append(
-            f"<tr><td><code>{html.escape(name)}</code></td><td>{html.escape(c['type'])}</td>"
-            f'<td class="{miss_cls}">{c["nulls"]:,} ({share:.1%})</td><td>{c["distinct"]:,}</td>'
-            f"<td>{_column_chart(c)}</td><td>{_column_stats(c)}</td></tr>"
+        count = c["count"] or 1
+        top = [] if c["type"] == "float" else [(v, n, n / count) for v, n in c["top"][:5]]
+        columns.append(
+            {
+                "name": name,
+                "type": c["type"],
+                "nulls": c["nulls"],
+                "missing": share,
+                "missing_bad": share > _MISSING_BAD,
+                "distinct": c["distinct"],
+                "chart": column_chart(name, c),
+                "stats": _stats(c),
+                "top": top,
+            }
         )
-    out.append("</tbody></table>")
-    eb = data.get("error_bounds") or {}
-    if eb:
-        out.append(
-            '<div class="bml-muted bml-bounds">sketch error bounds: quantile rank ±'
-            f"{eb.get('kll_rank', 0):.2%}, distinct counts ±{eb.get('hll_relative', 0):.2%}, "
-            f"top-value counts ±{eb.get('frequent_items', 0):.2%} of the column's count</div>"
-        )
-    out.append("</div>")
-    body = "\n".join(out)
-    if not standalone:
-        return body
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        "<title>beam-ml profile</title></head><body>\n" + body + "\n</body></html>\n"
-    )
+    return {
+        "source": data.get("source"),
+        "rows": rows,
+        "duplicates": _duplicates(data),
+        "alerts": _sorted_alerts(data["alerts"]),
+        "columns": columns,
+        "bounds": data.get("error_bounds") or {},
+    }
+
+
+def profile_html(data: dict[str, Any]) -> str:
+    """The notebook view: overview, alerts first, one row per column with its chart.
+
+    >>> "bml-profile" in profile_html(
+    ...     {"rows": 0, "duplicates": {"estimate": 0}, "columns": {}, "alerts": []}
+    ... )
+    True
+    """
+    return render("profile.html", **profile_context(data))
+
+
+def profile_page(data: dict[str, Any], written: str | None = None) -> str:
+    """A standalone page: the view under a title with the source, rows and ``written`` time.
+
+    >>> data = {"source": "a.csv", "rows": 0, "duplicates": {"estimate": 0}, "columns": {},
+    ...         "alerts": []}
+    >>> "<title>beam-ml profile: a.csv</title>" in profile_page(data, written="today")
+    True
+    """
+    when = written or datetime.now().astimezone().isoformat(timespec="seconds")
+    return render("profile_page.html", written=when, **profile_context(data))
 
 
 # ------------------------------------------------------------------------ plot
 def plot_column(data: dict[str, Any], column: str, ax: Any = None) -> Any:
-    """Draw one column's histogram (numeric) or its top values (others)."""
+    """Draw one column's histogram (numeric) or its top values (others) with matplotlib."""
     import matplotlib.pyplot as plt
 
     c = data["columns"][column]
@@ -215,7 +205,7 @@ def plot_column(data: dict[str, Any], column: str, ax: Any = None) -> Any:
         ax.set_ylabel("rows")
     else:
         top = c.get("top") or []
-        labels = [_fmt(v) for v, _ in top][::-1]
+        labels = [clip(fmt(v), 40) for v, _ in top][::-1]
         ax.barh(labels, [n for _, n in top][::-1])
         ax.set_xlabel("rows")
     ax.set_title(f"{column} ({c['type']})")

@@ -1,18 +1,26 @@
-"""Rules as data, their inference from a profile, row checks, drift and the validation report."""
+"""Rules as data, their inference from a profile, row checks, drift and the validation report.
+
+Modules: ``base`` / ``row_rules`` / ``dataset_rules`` (the rule kinds), ``rules``
+(the registry and `RuleSet`), ``rules_yaml`` (YAML read / write), ``infer``
+(rules from a profile), ``rows`` (valid / quarantined split), ``checks`` and
+``drift`` (dataset-level checks from a profile), ``combiners`` and ``assemble``
+(counts and the report), ``report`` (`Check`, `ValidationReport`), ``graph``
+(`ValidateDataset`, the one graph) and ``api`` (`validate`).
+"""
 
 from __future__ import annotations
 
-from beam_ml.validation.core import (
-    Check,
-    ValidateRows,
-    ValidationReport,
-    as_reference,
-    evaluate_profile,
-    infer_rules,
-    validate,
-)
+from beam_ml.validation.api import as_reference, profile_reference, validate, validation_graph
+from beam_ml.validation.assemble import build_report
+from beam_ml.validation.checks import evaluate_profile
+from beam_ml.validation.drift import js_divergence, linf, psi
+from beam_ml.validation.graph import REPORT_INVALID_ROWS, ValidateDataset
+from beam_ml.validation.infer import infer_rules
+from beam_ml.validation.report import Check, ValidationReport
+from beam_ml.validation.rows import INVALID, VALID, ValidateRows, split_batch
 from beam_ml.validation.rules import (
     PSI,
+    RULE_KINDS,
     AllowedValues,
     ClassBalance,
     Completeness,
@@ -37,7 +45,11 @@ from beam_ml.validation.rules import (
 )
 
 __all__ = [
+    "INVALID",
     "PSI",
+    "REPORT_INVALID_ROWS",
+    "RULE_KINDS",
+    "VALID",
     "AllowedValues",
     "Check",
     "ClassBalance",
@@ -59,11 +71,19 @@ __all__ = [
     "Std",
     "TypeRule",
     "Unique",
+    "ValidateDataset",
     "ValidateRows",
     "ValidationReport",
     "as_reference",
+    "build_report",
     "evaluate_profile",
     "infer_rules",
+    "js_divergence",
+    "linf",
+    "profile_reference",
+    "psi",
     "rule_from_dict",
+    "split_batch",
     "validate",
+    "validation_graph",
 ]

@@ -1,0 +1,39 @@
+"""``beam-ml profile PATH``: a Beam-native profile of a dataset, printed and saved."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+
+def add_profile(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "profile",
+        help="profile a dataset: types, statistics, sketches, correlations, alerts",
+        description="Profile PATH (CSV, Parquet, JSON Lines; a file or a glob) in a Beam "
+        "pipeline. Unknown --options go to Beam, e.g. --runner or --direct_num_workers.",
+    )
+    parser.add_argument("path", metavar="PATH", help="data to profile: a file or a glob")
+    parser.add_argument("--sample", type=int, metavar="N", help="profile only the first N rows")
+    parser.add_argument("--json", metavar="OUT", help="write the profile as JSON")
+    parser.add_argument("--html", metavar="OUT", help="write a standalone HTML report")
+    parser.add_argument("--quiet", action="store_true", help="print no summary and no progress")
+
+
+def run_profile(args: argparse.Namespace, beam_args: list[str]) -> int:
+    from beam_ml.profiling.dataset import profile
+
+    started = time.perf_counter()
+    progress = not args.quiet and sys.stderr.isatty()
+    result = profile(args.path, sample=args.sample, options=beam_args or None, progress=progress)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as handle:
+            handle.write(result.to_json(indent=1))
+    if args.html:
+        result.to_html(args.html)
+    if not args.quiet:
+        print(result)
+        print(f"profiled {result.rows:,} rows in {time.perf_counter() - started:.1f} s")
+    return 0

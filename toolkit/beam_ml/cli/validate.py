@@ -1,0 +1,62 @@
+"""``beam-ml validate PATH``: rules or a reference, a report, quarantined rows; exit 1: failed."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def add_validate(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "validate",
+        help="check data against rules (or a reference), quarantine invalid rows",
+        description="Check PATH against rules inferred from --reference or read from --rules. "
+        "Exit code 0: every check passed; 1: a check failed; 2: a usage error.",
+    )
+    parser.add_argument("path", metavar="PATH", help="data to check: a file or a glob")
+    given = parser.add_mutually_exclusive_group(required=True)
+    given.add_argument(
+        "--reference",
+        metavar="REF_PATH",
+        help="reference data (or a profile JSON from Profile.to_json) to infer rules from",
+    )
+    given.add_argument("--rules", metavar="RULES.yaml", help="a rules YAML file")
+    parser.add_argument("--write-rules", metavar="OUT.yaml", help="write the rules used as YAML")
+    parser.add_argument("--json", metavar="OUT", help="write the report as JSON")
+    parser.add_argument("--html", metavar="OUT", help="write the report as HTML")
+    parser.add_argument(
+        "--invalid-rows", metavar="OUT", help="write the invalid rows as JSON Lines"
+    )
+    parser.add_argument("--sample", type=int, metavar="N", help="check a uniform sample of N rows")
+
+
+def run_validate(args: argparse.Namespace, beam_args: list[str]) -> int:
+    from beam_ml.validation import as_reference, infer_rules, validate
+    from beam_ml.validation.rules import RuleSet
+
+    options = beam_args or None
+    if args.rules:
+        rules, reference = RuleSet.read(args.rules), None
+    else:
+        reference = as_reference(args.reference, options=options)
+        rules = infer_rules(reference)
+    if args.write_rules:
+        rules.write(args.write_rules)
+    # without --invalid-rows only the report's samples need quarantined rows: bound them
+    keep = None if args.invalid_rows else 10_000
+    report = validate(
+        args.path,
+        rules,
+        reference=reference,
+        sample=args.sample,
+        options=options,
+        max_invalid_rows=keep,
+    )
+    if args.json:
+        report.to_json(args.json)
+    if args.html:
+        report.to_html(args.html)
+    if args.invalid_rows:
+        report.write_invalid_rows(args.invalid_rows)
+    print(report.text(failures_only=True))
+    return 0 if report.passed else 1

@@ -1,0 +1,58 @@
+"""The pandas sample a read or transform step binds: a caption and its first rows."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import pandas as pd
+
+from beam_ml.notebook.session import Session
+from beam_ml.notebook.view_base import (
+    View,
+    _styled,
+)
+
+
+class FramePreview(View):
+    """The pandas sample a read or transform step binds: a caption and its first rows."""
+
+    @classmethod
+    def for_step(cls, session: Session, name: str, result: Any) -> FramePreview:
+        sample = session.sample_for(name)
+        return cls(name, result, sample, bad_records=session.bad_records(name))
+
+    def __init__(
+        self,
+        name: str,
+        frame: pd.DataFrame,
+        sample: int,
+        rows: int = 10,
+        bad_records: list[Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.name, self.frame, self.sample, self.rows = name, frame, sample, rows
+        self.bad_records = list(bad_records or [])
+
+    def caption(self) -> str:
+        shape = f"{len(self.frame):,} rows x {len(self.frame.columns)} columns"
+        text = f"{self.name}: {shape} (preview of up to {self.sample:,} rows, bound to {self.name})"
+        if self.bad_records:
+            first = self.bad_records[0]
+            text += (
+                f"; {len(self.bad_records)} line(s) could not be read, "
+                f"first: line {first.line}: {first.reason}"
+            )
+        return text
+
+    def static_bundle(self) -> dict[str, Any]:
+        head = self.frame.head(self.rows)
+        return {
+            "text/plain": f"{self.caption()}\n{head!r}",
+            "text/html": _styled(
+                f"<p>{html.escape(self.caption())}</p>{head.to_html(border=0, escape=True)}"
+            ),
+        }
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return self.static_bundle()  # no controls: plain HTML is the whole view

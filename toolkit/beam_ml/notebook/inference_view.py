@@ -1,0 +1,161 @@
+"""The inference preview with its Auto / CPU / GPU toggle and sample-size control."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from beam_ml.errors import BeamMLError, one_line
+from beam_ml.notebook.progress_view import ProgressView
+from beam_ml.notebook.session import Session
+from beam_ml.notebook.view_base import (
+    DEVICE_LABELS,
+    View,
+    _bundle,
+    _ipywidgets,
+    _styled,
+)
+
+
+class InferenceView(View):
+    """An inference preview with a device toggle and a sample-size control.
+
+    Changing either re-runs the step through the session (cached when it was
+    run before with the same settings) and shows the new result.
+    """
+
+    @classmethod
+    def for_step(cls, session: Session, name: str, result: Any) -> InferenceView:
+        return cls(session, name, result)
+
+    def __init__(self, session: Session, name: str, result: Any = None) -> None:
+        super().__init__()
+        self.session = session
+        self.name = name
+        self.error: str | None = None
+        self.result = result if result is not None else session.result(name)
+        self.progress = ProgressView()
+        self._syncing = False
+
+    @property
+    def device(self) -> str:
+        return str(self.session.get(self.name).device)
+
+    @property
+    def sample(self) -> int:
+        return self.session.sample_for(self.name)
+
+    def set_device(self, device: str) -> Any:
+        """Run the step on ``device`` ('auto' | 'cpu' | 'gpu'); return the new result."""
+        return self._rerun(lambda: self.session.set_device(self.name, device))
+
+    def set_sample(self, sample: int) -> Any:
+        """Run the step on ``sample`` rows; return the new result."""
+        return self._rerun(lambda: self.session.set_sample(self.name, int(sample)))
+
+    @property
+    def model(self) -> str:
+        step = self.session.get(self.name)
+        return str(getattr(step, "model", None) or ", ".join(getattr(step, "models", ())))
+
+    def set_model(self, model: str) -> Any:
+        """Run an infer step with another model (``KIND:PATH``); return the new result."""
+        from dataclasses import replace
+
+        def change() -> Any:
+            step = self.session.get(self.name)
+            if not hasattr(step, "model"):
+                raise BeamMLError.expected(
+                    "an infer step to change its model", f"{step.kind} step {self.name!r}"
+                )
+            sample = self.session._samples.get(self.name)
+            return self.session.add(replace(step, model=str(model).strip()), sample=sample)
+
+        return self._rerun(change)
+
+    def rerun(self) -> Any:
+        """Run the step again with its settings (cached unless its model or data changed)."""
+        return self._rerun(lambda: self.session.run(self.name))
+
+    def _rerun(self, action: Any) -> Any:
+        unsubscribe = self.session.on_progress(self.progress.update)
+        try:
+            self.result = action()
+            self.error = None
+        except BeamMLError as error:
+            self.error = one_line(str(error))
+        finally:
+            unsubscribe()
+        self._sync()
+        return self.result
+
+    def summary(self) -> str:
+        r = self.result
+        device = getattr(r, "device", "?")
+        reason = getattr(r, "device_reason", "")
+        text = f"{self.name}: ran on {device} ({reason}), sample {self.sample:,} rows"
+        return text + (f" | error: {self.error}" if self.error else "")
+
+    def _status_html(self) -> str:
+        status = f"<span>{html.escape(self.summary())}</span>"
+        if self.error:
+            status = f'<span class="bml-bad">{html.escape(self.summary())}</span>'
+        return status
+
+    def static_bundle(self) -> dict[str, Any]:
+        inner = _bundle(self.result)
+        return {
+            "text/plain": f"{self.summary()}\n{inner['text/plain']}",
+            "text/html": _styled(f"<p>{self._status_html()}</p>{inner.get('text/html', '')}"),
+        }
+
+    def _build(self) -> Any:
+        w = _ipywidgets()
+        self.device_toggle = w.ToggleButtons(
+            options=list(DEVICE_LABELS), value=self.device, description="Device"
+        )
+        self.sample_box = w.BoundedIntText(
+            value=self.sample, min=1, max=10_000_000, step=100, description="Sample"
+        )
+        self.status = w.HTML(value=self._status_html())
+        self.output = w.HTML(value=_bundle(self.result).get("text/html", ""))
+        self.rerun_button = w.Button(description="Re-run", icon="refresh")
+        self.model_box = w.Text(
+            value=self.model,
+            description="Model",
+            continuous_update=False,  # re-run when the user is done typing
+            disabled=not hasattr(self.session.get(self.name), "model"),
+            layout=w.Layout(width="60%"),
+        )
+        self.device_toggle.observe(self._on_device, names="value")
+        self.sample_box.observe(self._on_sample, names="value")
+        self.model_box.observe(self._on_model, names="value")
+        self.rerun_button.on_click(lambda _button: self.rerun())
+        controls = w.HBox([self.device_toggle, self.sample_box, self.rerun_button])
+        return w.VBox([controls, self.model_box, self.progress.widget, self.status, self.output])
+
+    def _on_model(self, change: Any) -> None:
+        if not self._syncing and change["new"].strip() != self.model:
+            self.set_model(change["new"])
+
+    def _on_device(self, change: Any) -> None:
+        if not self._syncing and change["new"] != self.device:
+            self.set_device(change["new"])
+
+    def _on_sample(self, change: Any) -> None:
+        if not self._syncing and change["new"] != self.sample:
+            self.set_sample(change["new"])
+
+    def _sync(self) -> None:
+        """Show the current settings and result in the controls (without re-running)."""
+        if self._widget is None:
+            return
+        self._syncing = True
+        try:
+            self.device_toggle.value = self.device
+            self.sample_box.value = self.sample
+            self.model_box.value = self.model
+            self.status.value = self._status_html()
+            self.output.value = _bundle(self.result).get("text/html", "")
+        finally:
+            self._syncing = False

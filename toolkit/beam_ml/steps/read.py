@@ -1,0 +1,132 @@
+"""The read step: a file or glob (CSV, Parquet, JSON Lines) as pandas batches.
+
+Its preview is a uniform random sample of the whole input (a seeded bottom-k
+over a hash of each row's position, memory bounded by the sample), so the
+notebook sees every part of a sorted file; ``head=True`` keeps the first rows.
+
+>>> ReadStep("penguins", "penguins.csv").inputs()
+()
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from beam_ml.errors import check_choice
+from beam_ml.steps.base import PreviewContext, Step, StepPreview, attach, check_str
+from beam_ml.steps.forms_common import positive_int
+
+
+@dataclass(frozen=True)
+class ReadStep(Step):
+    """Read ``path`` (a file or glob; csv, parquet or json lines) as pandas batches.
+
+    ``head`` only changes the preview: the first rows instead of a uniform sample.
+
+    >>> ReadStep("penguins", "penguins.csv").to_dict()["kind"]
+    'read'
+    """
+
+    path: str = ""
+    format: str | None = None
+    head: bool = False
+    binds_name: ClassVar[bool] = True
+    previews_with_beam: ClassVar[bool] = False
+    kind: ClassVar[str] = "read"
+    position: ClassVar[int] = 0
+    files: ClassVar[tuple[str, ...]] = ("bad_records-*.jsonl",)
+    view: ClassVar[str] = "beam_ml.notebook.widgets:FramePreview"
+    usage: ClassVar[str] = (
+        "%beam_ml read NAME PATH [--format csv|parquet|json] [--sample N] [--head]"
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if isinstance(self.path, os.PathLike):
+            object.__setattr__(self, "path", os.fspath(self.path))
+        check_str("path", self.path)
+        if self.format is not None:
+            from beam_ml.sources import FORMATS
+
+            check_choice("format", self.format, FORMATS)
+        if not isinstance(self.head, bool):
+            object.__setattr__(self, "head", bool(self.head))
+
+    def source(self, path: str | None = None) -> Any:
+        from beam_ml.sources import Source
+
+        return Source(path=path or self.path, format=self.format)
+
+    def expand(self, pipeline: Any, inputs: dict[str, Any]) -> Any:
+        from beam_ml.sources import ReadBatches, proxy
+
+        source = self.source()
+        read = pipeline | "Read" >> ReadBatches(source)
+        return attach(read.batches, proxy=proxy(source), bad_records=read.bad_records)
+
+    def outputs(self, result: Any) -> dict[str, Any]:
+        from beam_ml.steps.base import bad_records_of
+
+        bad = bad_records_of(result)
+        return {} if bad is None else {"bad_records": bad}
+
+    def preview(self, inputs: dict[str, StepPreview], context: PreviewContext) -> StepPreview:
+        """A bounded sample read upstream (never the whole file into memory)."""
+        from beam_ml import sources
+
+        bad: list[Any] = []
+        if self.head:
+            frame = sources.head(self.source(), context.sample, bad_records=bad)
+        else:
+            frame = sources.sample(
+                self.source(), context.sample, seed=context.seed, bad_records=bad
+            )
+        return StepPreview(frame, rows=frame, extra={"bad_records": bad})
+
+    def module_args(self, option: Any) -> dict[str, str | None]:
+        fmt = f" ({self.format})" if self.format else ""
+        return {"path": option("path", self.path, f"input of step {self.name}{fmt}", input=True)}
+
+    def watched_files(self) -> list[str]:
+        import glob
+
+        # a glob: the files it matches now (one added or removed re-runs the read)
+        return sorted(glob.glob(self.path)) if glob.has_magic(self.path) else [self.path]
+
+    def module_inputs(self, preview: StepPreview, folder: Path) -> dict[str, str]:
+        """Write the preview sample in the step's own format, for the module to read."""
+        frame = preview.rows
+        fmt = self.source().format
+        suffix = {"csv": "csv", "parquet": "parquet", "json": "jsonl"}[fmt]
+        path = folder / f"{self.name}.{suffix}"
+        if frame is None:
+            return {}
+        if fmt == "csv":
+            frame.to_csv(path, index=False)
+        elif fmt == "parquet":
+            frame.to_parquet(path, index=False)
+        else:
+            frame.to_json(path, orient="records", lines=True, date_format="iso")
+        return {f"{self.name}_path": str(path)}
+
+    def parity(self, folder: Path, preview: StepPreview) -> tuple[bool, str]:
+        rows = 0 if preview.rows is None else len(preview.rows)
+        return True, f"input: the module read the {rows}-row sample"
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("path")
+        parser.add_argument("--format", choices=("csv", "parquet", "json"))
+        parser.add_argument("--sample", type=positive_int)
+        parser.add_argument("--head", action="store_true")
+
+    @classmethod
+    def from_args(
+        cls, options: argparse.Namespace, body: str | None, default_device: str
+    ) -> tuple[Step, int | None]:
+        o = options
+        return cls(name=o.name, path=o.path, format=o.format, head=o.head), o.sample
