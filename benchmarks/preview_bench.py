@@ -17,7 +17,7 @@ cache folder), three ways:
                the same body on a Beam DeferredDataFrame, evaluated by Beam's
                expression Session on the same in-memory frame (no runner);
 - ib.collect:  the same Beam DataFrame expression over the same file, read
-               with ``beam_ml.sources.readers.read_dataframe`` in an InteractiveRunner
+               with ``beam_ml.sources.read_dataframe`` in an InteractiveRunner
                pipeline and brought back with ``ib.collect``; then a second,
                new expression on the same source (Interactive Beam caches the
                source, not the expression).

@@ -144,7 +144,7 @@ def bench_kernel(df: pd.DataFrame, rules: RuleSet, repeat: int) -> tuple[float, 
 def bench_pipeline(path: Path, rules: RuleSet, repeat: int, validate: bool) -> tuple[float, int]:
     import apache_beam as beam
     from beam_ml.runner import run_and_collect
-    from beam_ml.sources.readers import ReadBatches, Source
+    from beam_ml.sources import ReadBatches, Source
 
     def build(p):
         batches = (p | ReadBatches(Source(str(path), batch_rows=BATCH))).batches

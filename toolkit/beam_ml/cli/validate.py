@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from beam_ml.cli.reading import add_read_options, data_source
+
 
 def add_validate(subparsers: Any) -> None:
     parser = subparsers.add_parser(
@@ -28,6 +30,7 @@ def add_validate(subparsers: Any) -> None:
         "--invalid-rows", metavar="OUT", help="write the invalid rows as JSON Lines"
     )
     parser.add_argument("--sample", type=int, metavar="N", help="check a uniform sample of N rows")
+    add_read_options(parser)
 
 
 def run_validate(args: argparse.Namespace, beam_args: list[str]) -> int:
@@ -38,14 +41,16 @@ def run_validate(args: argparse.Namespace, beam_args: list[str]) -> int:
     if args.rules:
         rules, reference = RuleSet.read(args.rules), None
     else:
-        reference = as_reference(args.reference, options=options)
+        given = args.reference
+        ref = given if given.endswith(".json") else data_source(given, args)
+        reference = as_reference(ref, options=options)
         rules = infer_rules(reference)
     if args.write_rules:
         rules.write(args.write_rules)
     # without --invalid-rows only the report's samples need quarantined rows: bound them
     keep = None if args.invalid_rows else 10_000
     report = validate(
-        args.path,
+        data_source(args.path, args),
         rules,
         reference=reference,
         sample=args.sample,

@@ -69,7 +69,7 @@ def read_sample(source: Any, sample: int, how: str = "head", seed: int = 0) -> p
     >>> read_sample(pd.DataFrame({"a": range(10)}), 3).index.tolist()
     [0, 1, 2]
     """
-    from beam_ml.sources import readers as sources
+    from beam_ml import sources
 
     check_positive_int("sample", sample)
     check_choice("how", how, ("head", "random"))

@@ -35,8 +35,20 @@ class FramePreview(View):
         self.bad_records = list(bad_records or [])
 
     def caption(self) -> str:
+        """What the preview is: its shape, how it was sampled, how the file was read."""
+        from beam_ml.sources import describe_sample
+
         shape = f"{len(self.frame):,} rows x {len(self.frame.columns)} columns"
-        text = f"{self.name}: {shape} (preview of up to {self.sample:,} rows, bound to {self.name})"
+        attrs = self.frame.attrs
+        how = (
+            describe_sample(attrs)
+            if attrs.get("beam_ml_sample")
+            else f"preview of up to {self.sample:,} rows"
+        )
+        text = f"{self.name}: {shape} ({how}, bound to {self.name})"
+        read = attrs.get("beam_ml_read") or {}
+        for option in read.get("detected", ()):
+            text += f"; read with {option} {read.get(option)!r} (detected)"
         if self.bad_records:
             first = self.bad_records[0]
             text += (

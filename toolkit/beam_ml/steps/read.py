@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from beam_ml.errors import check_choice
 from beam_ml.steps.base import PreviewContext, Step, StepPreview, attach, check_str
-from beam_ml.steps.forms_common import positive_int
+from beam_ml.steps.forms_common import add_read_options, positive_int, read_options
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,9 @@ class ReadStep(Step):
     path: str = ""
     format: str | None = None
     head: bool = False
+    encoding: str | None = None
+    delimiter: str | None = None
+    header: bool = True
     binds_name: ClassVar[bool] = True
     previews_with_beam: ClassVar[bool] = False
     kind: ClassVar[str] = "read"
@@ -41,7 +44,8 @@ class ReadStep(Step):
     files: ClassVar[tuple[str, ...]] = ("bad_records-*.jsonl",)
     view: ClassVar[str] = "beam_ml.notebook.widgets:FramePreview"
     usage: ClassVar[str] = (
-        "%beam_ml read NAME PATH [--format csv|parquet|json] [--sample N] [--head]"
+        "%beam_ml read NAME PATH [--format csv|parquet|json] [--sample N] [--head] "
+        "[--encoding E] [--delimiter D] [--no-header]"
     )
 
     def __post_init__(self) -> None:
@@ -53,13 +57,22 @@ class ReadStep(Step):
             from beam_ml.sources import FORMATS
 
             check_choice("format", self.format, FORMATS)
-        if not isinstance(self.head, bool):
-            object.__setattr__(self, "head", bool(self.head))
+        for flag in ("head", "header"):
+            if not isinstance(getattr(self, flag), bool):
+                object.__setattr__(self, flag, bool(getattr(self, flag)))
+        check_str("encoding", self.encoding, optional=True)
+        check_str("delimiter", self.delimiter, optional=True)
+        self.source()  # an unknown encoding or an option the format refuses fails now
 
     def source(self, path: str | None = None) -> Any:
+        """The :class:`~beam_ml.sources.Source` this step reads, with its read options."""
         from beam_ml.sources import Source
 
-        return Source(path=path or self.path, format=self.format)
+        options = {"encoding": self.encoding, "delimiter": self.delimiter}
+        given: dict[str, Any] = {k: v for k, v in options.items() if v is not None}
+        if not self.header:
+            given["header"] = False
+        return Source(path=path or self.path, format=self.format, **given)
 
     def expand(self, pipeline: Any, inputs: dict[str, Any]) -> Any:
         from beam_ml.sources import ReadBatches, proxy
@@ -105,8 +118,11 @@ class ReadStep(Step):
         path = folder / f"{self.name}.{suffix}"
         if frame is None:
             return {}
-        if fmt == "csv":
-            frame.to_csv(path, index=False)
+        if fmt == "csv":  # in the step's own dialect: the module reads it with the step's options
+            sep = {"tab": "\t"}.get(self.delimiter or ",", self.delimiter or ",")
+            frame.to_csv(
+                path, index=False, sep=sep, encoding=self.encoding or "utf-8", header=self.header
+            )
         elif fmt == "parquet":
             frame.to_parquet(path, index=False)
         else:
@@ -123,10 +139,12 @@ class ReadStep(Step):
         parser.add_argument("--format", choices=("csv", "parquet", "json"))
         parser.add_argument("--sample", type=positive_int)
         parser.add_argument("--head", action="store_true")
+        add_read_options(parser, format=False)
 
     @classmethod
     def from_args(
         cls, options: argparse.Namespace, body: str | None, default_device: str
     ) -> tuple[Step, int | None]:
         o = options
-        return cls(name=o.name, path=o.path, format=o.format, head=o.head), o.sample
+        step = cls(name=o.name, path=o.path, head=o.head, **read_options(o))
+        return step, o.sample

@@ -1,0 +1,1 @@
+"""Tests of beam_ml.sources (a package: test_text.py, test_csv.py... are common names)."""
