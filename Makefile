@@ -22,6 +22,9 @@ demo: $(STAMP)
 test: $(STAMP)
 	# Debian's chromium + chromium-driver for the JupyterLab browser test (a no-op once installed).
 	tests/browser/setup.sh
+	# Beam's Prism (go install) and Flink / Spark job servers (mvn) for the engine tests,
+	# cached in $${BEAM_ML_CACHE:-~/.cache/beam-ml}; what cannot be had is reported and skipped.
+	tests/engines/setup.sh
 	$(PY) -m pytest -n 2 --dist loadfile --nbmake tests notebooks
 
 lint: $(STAMP)

@@ -77,8 +77,8 @@ VALIDATION_HTML: tuple[Step, ...] = (
     Shows("the validation report's checks", ".bml-validation tr.bml-check"),
 )
 INFERENCE_HTML: tuple[Step, ...] = (
-    Shows("the inference preview", ".beam-ml-inference .beam-ml-device", "Device:"),
-    Shows("the preview's predictions", ".beam-ml-inference", "Predictions"),
+    Shows("the inference preview", ".bml-inference .bml-device", "Device:"),
+    Shows("the preview's predictions", ".bml-inference", "Predictions"),
 )
 # ipywidgets views (what the %beam_ml magics show):
 PROFILE_WIDGET: tuple[Step, ...] = (
