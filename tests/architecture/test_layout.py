@@ -173,3 +173,22 @@ def test_every_transform_is_a_plain_ptransform_class():
                 if inner:
                     bad.append(f"{module}.{node.name}")
     assert bad == []
+
+
+def test_no_html_is_assembled_in_python_strings():
+    """Views come from the autoescaped templates in widgets/, never from f-strings."""
+    import re
+
+    tag = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*[\s>/]")
+    found = []
+    for module, tree in _modules().items():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.JoinedStr):
+                text = "".join(
+                    v.value
+                    for v in node.values
+                    if isinstance(v, ast.Constant) and isinstance(v.value, str)
+                )
+                if tag.search(text):
+                    found.append(f"{module}:{node.lineno}")
+    assert found == []

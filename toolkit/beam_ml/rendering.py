@@ -101,6 +101,16 @@ def render(template: str, **context: Any) -> str:
     return str(environment().get_template(template).render(**context))
 
 
+def render_macro(template: str, name: str, *args: Any, **kwargs: Any) -> str:
+    """Call macro ``name`` of a template (a view made of small pieces, like the notebook's).
+
+    >>> render_macro("notebook.html", "line", "<b>")
+    '<p>&lt;b&gt;</p>'
+    """
+    module = environment().get_template(template).module
+    return str(getattr(module, name)(*args, **kwargs))
+
+
 def render_string(source: str, **context: Any) -> str:
     """Render a template given as text (same environment, same escaping)."""
     return str(environment().from_string(source).render(**context))

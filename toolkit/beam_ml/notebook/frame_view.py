@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import pandas as pd
@@ -12,6 +11,7 @@ from beam_ml.notebook.view_base import (
     View,
     _styled,
 )
+from beam_ml.rendering import render_macro
 
 
 class FramePreview(View):
@@ -62,7 +62,9 @@ class FramePreview(View):
         return {
             "text/plain": f"{self.caption()}\n{head!r}",
             "text/html": _styled(
-                f"<p>{html.escape(self.caption())}</p>{head.to_html(border=0, escape=True)}"
+                render_macro(
+                    "notebook.html", "frame", self.caption(), head.to_html(border=0, escape=True)
+                )
             ),
         }
 

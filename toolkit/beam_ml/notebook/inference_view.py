@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 from beam_ml.errors import BeamMLError, one_line
@@ -15,6 +14,7 @@ from beam_ml.notebook.view_base import (
     _ipywidgets,
     _styled,
 )
+from beam_ml.rendering import render_macro
 
 
 class InferenceView(View):
@@ -97,16 +97,13 @@ class InferenceView(View):
         return text + (f" | error: {self.error}" if self.error else "")
 
     def _status_html(self) -> str:
-        status = f"<span>{html.escape(self.summary())}</span>"
-        if self.error:
-            status = f'<span class="bml-bad">{html.escape(self.summary())}</span>'
-        return status
+        return render_macro("notebook.html", "status", self.summary(), bool(self.error))
 
     def static_bundle(self) -> dict[str, Any]:
         inner = _bundle(self.result)
         return {
             "text/plain": f"{self.summary()}\n{inner['text/plain']}",
-            "text/html": _styled(f"<p>{self._status_html()}</p>{inner.get('text/html', '')}"),
+            "text/html": _styled(self._status_html() + inner.get("text/html", "")),
         }
 
     def _build(self) -> Any:

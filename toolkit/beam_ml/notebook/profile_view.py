@@ -14,6 +14,7 @@ from beam_ml.notebook.view_base import (
     _ipywidgets,
     _styled,
 )
+from beam_ml.rendering import render_macro
 
 
 def histogram_svg(column: str, data: dict[str, Any], width: int = 360, height: int = 120) -> str:
@@ -76,16 +77,11 @@ class ProfileView(View):
 
     def column_html(self) -> str:
         if self.column is None:
-            return "<p>no columns</p>"
+            return render_macro("notebook.html", "line", "no columns")
         c = self.data["columns"][self.column]
-        rows = "".join(
-            f"<tr><th>{s}</th><td>{_stat(c.get(s))}</td></tr>" for s in self.STATS if s in c
-        )
-        return (
-            f"<h4>{html.escape(self.column)}</h4>"
-            f'<div class="bml-column">{histogram_svg(self.column, c)}'
-            f"<table>{rows}</table></div>"
-        )
+        stats = [(s, _stat(c.get(s))) for s in self.STATS if s in c]
+        chart = histogram_svg(self.column, c)
+        return render_macro("notebook.html", "column", self.column, chart, stats)
 
     def static_bundle(self) -> dict[str, Any]:
         return _bundle(self.profile)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from beam_ml.notebook.view_base import (
     _ipywidgets,
     _styled,
 )
+from beam_ml.rendering import render_macro
 
 
 class ProgressView(View):
@@ -78,17 +78,14 @@ class ProgressView(View):
 
     def _html(self) -> str:
         if not self.events:
-            return '<span class="bml-muted">waiting</span>'
+            return render_macro("notebook.html", "line", "waiting", "muted")
         e = self.events[-1]
         running = e.stage == "started"
         rows = "–" if e.rows is None else f"{e.rows:,}"
-        cls = "bml-bad" if e.stage == "failed" else ("bml-muted" if running else "bml-good")
-        return (
-            f'<span class="bml bml-progress"><b>{html.escape(e.kind)}</b> '
-            f"{html.escape(e.step)}: "
-            f'<span class="{cls}">{html.escape("running" if running else e.stage)}</span>'
-            f" · rows {rows} · {self.elapsed():.1f} s</span>"
-        )
+        cls = "bad" if e.stage == "failed" else ("muted" if running else "good")
+        stage = "running" if running else e.stage
+        seconds = f"{self.elapsed():.1f}"
+        return render_macro("notebook.html", "progress", e.kind, e.step, stage, cls, rows, seconds)
 
     def _build(self) -> Any:
         return _ipywidgets().HTML(value=self._html())

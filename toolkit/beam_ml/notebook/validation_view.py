@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 from beam_ml.errors import BeamMLError
@@ -14,6 +13,7 @@ from beam_ml.notebook.view_base import (
     _styled,
     value_text,
 )
+from beam_ml.rendering import render_macro
 
 
 class ValidationView(View):
@@ -45,29 +45,24 @@ class ValidationView(View):
         return self.checks_html()
 
     def checks_html(self) -> str:
-        checks = self.checks()
-        if not checks:
-            return '<p class="bml-good">no failed checks</p>'
-        rows = "".join(
-            "<tr>"
-            f'<td class="{"bml-good" if c.get("passed") else "bml-bad"}">'
-            f"{'pass' if c.get('passed') else 'FAIL'}</td>"
-            f"<td>{html.escape(str(c.get('rule')))}</td>"
-            f"<td>{html.escape(str(c.get('column') or ''))}</td>"
-            f"<td>{html.escape(value_text(c.get('observed')))}</td>"
-            f"<td>{html.escape(value_text(c.get('expected')))}</td>"
-            "</tr>"
-            for c in checks
-        )
-        head = "<tr><th></th><th>rule</th><th>column</th><th>observed</th><th>expected</th></tr>"
-        return f"<table>{head}{rows}</table>"
+        rows = [
+            {
+                "passed": bool(c.get("passed")),
+                "rule": str(c.get("rule")),
+                "column": str(c.get("column") or ""),
+                "observed": value_text(c.get("observed")),
+                "expected": value_text(c.get("expected")),
+            }
+            for c in self.checks()
+        ]
+        return render_macro("notebook.html", "checks", rows)
 
     def static_bundle(self) -> dict[str, Any]:
         return _bundle(self.report)
 
     def _build(self) -> Any:
         w = _ipywidgets()
-        summary = w.HTML(value=_styled(f"<p>{html.escape(self.summary())}</p>"))
+        summary = w.HTML(value=_styled(render_macro("notebook.html", "line", self.summary())))
         self.filter = w.ToggleButtons(
             options=[("Failures", "failures"), ("All checks", "all")], value=self.show
         )

@@ -29,7 +29,10 @@ def css() -> str:
 
 
 def _styled(body: str) -> str:
-    return f'<div class="bml bml-view"><style>{css()}</style>{body}</div>'
+    """``body`` (already rendered HTML) inside the notebook views' styled container."""
+    from beam_ml.rendering import render_macro
+
+    return render_macro("notebook.html", "view", body)
 
 
 def _bundle(obj: Any) -> dict[str, Any]:
