@@ -106,6 +106,7 @@ def test_flights_notebook_runs_exports_and_checks_with_full_run_verdicts(work: P
         [BEAM_ML, "export", str(saved), "-o", str(work / "checked.py"), "--check", "--full"],
         capture_output=True, text=True, env=env, timeout=900, check=False,
     )  # fmt: skip
+    print(check.stdout)  # the closing note quotes it (pytest -s)
     assert check.returncode in (0, 1), check.stderr[-3000:]
     assert "parity: yes" in check.stdout, check.stdout + check.stderr[-2000:]
     assert "preview verdict vs full-run verdict" in check.stdout
