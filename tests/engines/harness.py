@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from beam_ml.steps.parity import canonical
+
 BEAM_VERSION = "2.77.0"
 CACHE = Path(os.environ.get("BEAM_ML_CACHE") or Path.home() / ".cache" / "beam-ml")
 VENV_BIN = Path(sys.executable).parent
@@ -281,23 +283,13 @@ def last_error(stderr: str) -> str:
 # ---- comparing two output folders ------------------------------------------------------------
 
 
-def _canonical(value: Any) -> Any:
-    if isinstance(value, float):
-        return None if math.isnan(value) else float(f"{value:.10g}")
-    if isinstance(value, list):
-        return tuple(_canonical(v) for v in value)
-    if isinstance(value, dict):
-        return tuple(sorted((k, _canonical(v)) for k, v in value.items()))
-    return value
-
-
 def row_multiset(files: Sequence[Path]) -> Counter[Any]:
     """JSON Lines rows as a multiset: any order, floats to 10 significant digits."""
     rows: Counter[Any] = Counter()
     for file in files:
         for line in file.read_text(encoding="utf-8").splitlines():
             if line.strip():
-                rows[_canonical(json.loads(line))] += 1
+                rows[canonical(json.loads(line))] += 1
     return rows
 
 
@@ -342,7 +334,7 @@ def compare_profiles(ref: dict[str, Any], got: dict[str, Any]) -> list[str]:
     for name in sorted(set(ref["columns"]) & set(got["columns"])):
         a, b = got["columns"][name], ref["columns"][name]
         for key in COUNT_KEYS:
-            if _canonical(a.get(key)) != _canonical(b.get(key)):
+            if canonical(a.get(key)) != canonical(b.get(key)):
                 problems.append(f"{name}.{key} {a.get(key)!r} vs {b.get(key)!r}")
         for key in MOMENT_KEYS:
             if not _close(a.get(key), b.get(key)):

@@ -25,13 +25,18 @@ from beam_ml.steps.outputs import frame_lines
 Verdict = tuple[bool, str]
 
 
-def _canonical(value: Any) -> Any:
+def canonical(value: Any) -> Any:
+    """A JSON value in a form that compares and hashes: floats to 10 significant digits.
+
+    >>> canonical({"b": [1.00000000001], "a": float("nan")})
+    (('a', None), ('b', (1.0,)))
+    """
     if isinstance(value, float):
         return None if math.isnan(value) else float(f"{value:.10g}")
     if isinstance(value, list):
-        return tuple(_canonical(v) for v in value)
+        return tuple(canonical(v) for v in value)
     if isinstance(value, dict):
-        return tuple(sorted((k, _canonical(v)) for k, v in value.items()))
+        return tuple(sorted((k, canonical(v)) for k, v in value.items()))
     return value
 
 
@@ -39,7 +44,7 @@ def row_multiset(lines: Sequence[str], drop: Sequence[str] = ()) -> Counter[Any]
     rows: Counter[Any] = Counter()
     for line in lines:
         record = json.loads(line)
-        rows[tuple(sorted((k, _canonical(v)) for k, v in record.items() if k not in drop))] += 1
+        rows[tuple(sorted((k, canonical(v)) for k, v in record.items() if k not in drop))] += 1
     return rows
 
 
@@ -76,7 +81,7 @@ def compare_profiles(module: dict[str, Any], preview: Any) -> Verdict:
     for name in sorted(set(module["columns"]) & set(want["columns"])):
         a, b = module["columns"][name], want["columns"][name]
         for key in ("type", "count", "nulls", "nan", "inf", "zeros", "negatives", "min", "max"):
-            if _canonical(a.get(key)) != _canonical(b.get(key)):
+            if canonical(a.get(key)) != canonical(b.get(key)):
                 problems.append(f"{name}.{key} {a.get(key)!r} vs {b.get(key)!r}")
         for key in ("mean", "std"):
             x, y = a.get(key), b.get(key)
