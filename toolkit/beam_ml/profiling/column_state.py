@@ -156,31 +156,20 @@ class ColumnState:
         self.fi.merge(other.fi)
 
     # ------------------------------------------------------------ serialising
+    # every summed count is saved too: a count added to _SUMMED cannot be left out here
     _PLAIN: ClassVar[tuple[str, ...]] = (
         "dtype",
-        "count",
-        "nulls",
-        "nan",
-        "inf",
-        "pos_inf",
-        "zeros",
-        "negatives",
-        "nonwhole",
+        *_SUMMED,
         "kinds",
         "pytypes",
-        "unhashable",
         "scale",
         "min",
         "max",
         "dt_min",
         "dt_max",
         "dt_utc",
-        "len_n",
-        "len_sum",
         "len_min",
         "len_max",
-        "empty",
-        "fi_dropped",
     )
     # what states written before these fields existed mean
     _DEFAULTS: ClassVar[dict[str, Any]] = {"pos_inf": 0, "scale": 1.0}
