@@ -14,6 +14,7 @@ from beam_ml.validation import (
     ClassBalance,
     Completeness,
     JSDivergence,
+    KSDistance,
     Length,
     LInfDistance,
     Mean,
@@ -28,6 +29,7 @@ from beam_ml.validation import (
     Std,
     TypeRule,
     Unique,
+    UnseenValues,
     ValidationReport,
 )
 
@@ -68,6 +70,14 @@ def out_of_range(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def far_out_of_range(df: pd.DataFrame) -> pd.DataFrame:
+    """5 % of the rows far out of range (the quality benchmark's fault)."""
+    out = df.copy()
+    far = out.sample(frac=0.05, random_state=3).index
+    out.loc[far, "flipper_length_mm"] = np.where(np.arange(len(far)) % 2, 1000, -5)
+    return out
+
+
 def new_category(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     out.loc[out.sample(frac=0.05, random_state=2).index, "species"] = "Emperor"
@@ -93,7 +103,7 @@ def duplicated(df: pd.DataFrame) -> pd.DataFrame:
 
 FAULTS = {
     "null spike": (null_spike, "completeness:body_mass_g"),
-    "out of range": (out_of_range, "range:flipper_length_mm"),
+    "out of range": (far_out_of_range, "range:flipper_length_mm"),
     "new category": (new_category, "allowed_values:species"),
     "corrupted types": (corrupted_types, "type:bill_depth_mm"),
     "shifted distribution": (shifted, "js_divergence:body_mass_g"),
@@ -112,20 +122,35 @@ ONE_OF_EACH = RuleSet(
         Completeness("sex", max_null_share=0.05),
         Range("mass", min=2000.0, max=7000.0),
         AllowedValues("species", ("Adelie", "yes", 2007, True), max_share=0.01),
+        UnseenValues("island", ("Biscoe", "Dream"), max_share=0.1, level="warn"),
         Regex("tailnum", r"N[0-9A-Z]{3,5}"),
         Length("tailnum", min=4, max=7),
         Unique(("year", "month", "flight")),
         Unique(),
-        Mean("mass", min=3900.0, max=4500.0),
+        Mean(
+            "mass",
+            min=3900.0,
+            max=4500.0,
+            calibration={"rows": 100, "center": 4200.0, "sd": 800.0, "z": 4.0, "slack": 0.0},
+            level="warn",
+        ),
         Std("mass", min=500.0, max=1100.0),
         Quantile("mass", q=0.5, min=3800.0, max=4300.0),
         Outliers("mass", max_share=0.02, method="iqr", fence=1.5),
+        Outliers("mass", method="robust_zscore", stats={"median": 4000.0, "mad": 500.0}),
         RowCount(min=1, max=1000),
         ClassBalance("species", min_share=0.1, max_imbalance_ratio=4.0, classes=("a", "b")),
         JSDivergence("mass", threshold=0.1, edges=(1.0, 2.0, 3.0), reference=(0.25, 0.75)),
         LInfDistance("species", threshold=0.2, reference={"Adelie": 0.5, "Gentoo": 0.5}),
         PSI("mass", threshold=0.25, edges=(1.0, 2.0, 3.0), reference=(0.5, 0.5)),
         PSI("species", threshold=0.25, reference={"Adelie": 0.5, "Gentoo": 0.5}),
+        KSDistance(
+            "mass",
+            threshold=0.2,
+            points=(1.0, 2.0),
+            reference=(0.4, 0.9),
+            calibration={"rows": 100, "alpha": 0.01, "rank_error": 0.0},
+        ),
     )
 )
 
@@ -144,3 +169,19 @@ class RecordingRunner(DirectRunner):
 def recording_options() -> list[str]:
     """Pipeline flags that run on `RecordingRunner`."""
     return [f"--runner={RecordingRunner.__module__}.{RecordingRunner.__name__}"]
+
+
+def check_frame(frame: pd.DataFrame, rules: RuleSet) -> ValidationReport:
+    """The report `ValidateDataset` makes from one batch, built in this process (no pipeline)."""
+    from beam_ml.validation import build_report, split_batch
+
+    valid, invalid = split_batch(frame, rules.row_rules)
+    return build_report(rules, reference_profile(frame), [invalid], len(valid))
+
+
+def reference_profile(frame: pd.DataFrame) -> Any:
+    """A profile as `ValidateDataset` / `profile_reference` make it (1,000 values a column)."""
+    from beam_ml.profiling import Profile, ProfileOptions
+    from beam_ml.validation.infer import REFERENCE_TOP_K
+
+    return Profile.from_frame(frame, ProfileOptions(top_k=REFERENCE_TOP_K))

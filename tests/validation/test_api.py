@@ -53,11 +53,15 @@ def test_when_a_fault_is_injected_then_inferred_rules_detect_it_and_counts_add_u
     bad = inject(penguins["new"])
     path = write_csv(bad, penguins["folder"] / f"{fault.replace(' ', '_')}.csv")
     report = validate(path, penguin_rules)
-    assert not report.passed
     failed = {c.id for c in report.failures}
     assert expected_failure in failed, (fault, failed)
     assert_counts_add_up(report, len(bad))
-    assert report.to_dict()["passed"] is False
+    level = next(r.level for r in penguin_rules if r.id == expected_failure)
+    # a distribution shift is a warning (the report passes, warning); the rest are errors
+    assert report.passed is (level == "warn") and report.to_dict()["passed"] is report.passed
+    assert expected_failure in {
+        c.id for c in (report.warnings if level == "warn" else report.errors)
+    }
 
 
 def test_when_values_are_out_of_range_then_exactly_those_rows_are_quarantined_with_lines(
@@ -187,7 +191,7 @@ def test_when_rules_are_written_by_hand_then_regex_quantile_psi_and_unique_sets_
     cols = ["species", "island", "bill_length_mm", "body_mass_g"]
     assert unique.observed["duplicates"] == doubled.duplicated(subset=cols).sum() >= 6
     assert not unique.passed
-    assert unique.message == "exact count"
+    assert unique.message.endswith("exact count)")
     # the tolerated share keeps the check green, yet the rows are still quarantined
     assert by_id["allowed_values:island"].passed
     assert sorted(report.invalid_rows["_line"]) == [
@@ -214,7 +218,7 @@ def test_flights_faults_are_detected(flights):
     bad.loc[rows, "dep_delay"] = np.nan  # a spike of nulls
     bad.loc[bad.index[:500], "carrier"] = "ZZ"  # a new category
     bad["air_time"] = bad["air_time"] * 1.5  # a shifted distribution
-    bad.loc[bad.index[1000:1020], "distance"] = 99_999  # out-of-range values
+    bad.loc[bad.index[1000:1200], "distance"] = 99_999  # out-of-range values
     bad["arr_delay"] = bad["arr_delay"].astype(object)
     bad.loc[bad.index[2000:2010], "arr_delay"] = "late"  # corrupted types
     bad = pd.concat([bad, bad.iloc[:1500]], ignore_index=True)  # duplicated rows
@@ -239,7 +243,7 @@ def test_flights_faults_are_detected(flights):
     assert "arr_delay" in schema["wrong_type"]
     invalid = report.invalid_rows
     assert (invalid["carrier"] == "ZZ").sum() == 500 + 500  # and their 500 duplicates
-    assert invalid["_errors"].map(lambda e: "range:distance" in e).sum() == 20 + 20  # + dups
+    assert invalid["_errors"].map(lambda e: "range:distance" in e).sum() == 200 + 200  # + dups
     assert invalid["_errors"].map(lambda e: "type:arr_delay" in e).sum() == 10
 
 
@@ -291,7 +295,7 @@ def test_when_the_data_is_empty_or_all_null_then_checks_fail_without_a_crash():
     nulls = validate(pd.DataFrame({"x": [np.nan] * 5, "s": [None] * 5}), rules)
     assert_counts_add_up(nulls, 5)
     mean = next(c for c in nulls.checks if c.id == "mean:x")
-    assert not mean.passed and mean.message == "'x' has no values"
+    assert not mean.passed and mean.message == "'x' has no values (warn)"
 
 
 def test_when_invalid_rows_are_capped_then_counts_stay_exact(penguins, penguin_rules):

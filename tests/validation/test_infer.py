@@ -21,17 +21,23 @@ from .data import (
 
 
 def test_when_other_clean_halves_are_checked_then_inferred_rules_raise_no_false_alarm():
-    # the same promise on more random splits, without a pipeline per split
+    # the same promise on more random splits, without a pipeline per split:
+    # no error; warnings (drift at 1 % false alarms each) stay rare
     df = pd.read_csv(bml.datasets.load("penguins"))
+    warned = checked = 0
     for seed in range(12):
         ref, new = halves(df, seed)
         rules = infer_rules(Profile.from_frame(ref))
-        failed = [c.id for c in evaluate_profile(Profile.from_frame(new), rules) if not c.passed]
+        checks = evaluate_profile(Profile.from_frame(new), rules)
+        failed = [c.id for c in checks if c.is_error]
         assert failed == [], (seed, failed)
+        warned += sum(not c.passed for c in checks)
+        checked += sum(c.level == "warn" for c in checks)
         _, invalid = split_batch(new, rules.row_rules)
         counts = pd.Series([e for errs in invalid["_errors"] for e in errs]).value_counts()
         for rule in rules.row_rules:
             assert counts.get(rule.id, 0) / len(new) <= rule.max_share, (seed, rule.id)
+    assert warned <= max(2, 0.03 * checked), (warned, checked)
 
 
 def test_when_an_id_column_is_unique_in_the_reference_then_a_duplicated_id_is_caught():

@@ -73,8 +73,8 @@ def test_html_shows_numbers_to_four_significant_digits_and_shares_in_percent():
     assert "21.73" in html and "21.734567" not in html
     assert "min 6.812, max 13.2" in html and "{" not in html.split("</style>")[1]
     assert "11.9 %" in html and "25 %" in html  # shares as percentages
-    # failures first, and the two mean checks under one "mean" heading per section
-    assert html.index("1 failed") < html.index("2 passed")
+    # errors first, and the two mean checks under one "mean" heading per section
+    assert html.index("1 errors") < html.index("2 passed")
     assert "observed=21.73 expected=min 6.812, max 13.2" in report.text()
 
 

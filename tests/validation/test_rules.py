@@ -52,5 +52,13 @@ def test_rule_ids_name_the_kind_and_the_column():
 
 def test_a_ruleset_separates_row_and_dataset_rules():
     row_kinds = {r.kind for r in ONE_OF_EACH.row_rules}
-    assert row_kinds == {"not_null", "type", "range", "allowed_values", "regex", "length"}
+    assert row_kinds == {
+        "not_null",
+        "type",
+        "range",
+        "allowed_values",
+        "regex",
+        "length",
+        "outliers",
+    }
     assert not row_kinds & {r.kind for r in ONE_OF_EACH.dataset_rules}

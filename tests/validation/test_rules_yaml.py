@@ -99,7 +99,7 @@ def test_when_the_rules_file_is_missing_then_the_error_says_so(tmp_path):
 def test_when_a_written_file_is_edited_wrongly_then_the_error_points_at_the_edited_line():
     text = ONE_OF_EACH.to_yaml()
     lines = text.splitlines()
-    assert sum(line.startswith("# ") for line in lines) == 2 + len(ONE_OF_EACH)  # a comment each
+    assert sum(line.startswith("# ") for line in lines) == 3 + len(ONE_OF_EACH)  # a comment each
     target = next(i for i, line in enumerate(lines) if line.strip() == "threshold: 0.1")
     lines[target] = "  threshold: '0.1'"  # quoted: text, not a number
     message = _error("\n".join(lines))

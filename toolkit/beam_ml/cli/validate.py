@@ -1,4 +1,7 @@
-"""``beam-ml validate PATH``: rules or a reference, a report, quarantined rows; exit 1: failed."""
+"""``beam-ml validate PATH``: rules or a reference, a report, quarantined rows; exit 1: failed.
+
+Exit 1 on a failed ``error``-level check; ``--fail-on warn`` also on warnings.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,8 @@ def add_validate(subparsers: Any) -> None:
         "validate",
         help="check data against rules (or a reference), quarantine invalid rows",
         description="Check PATH against rules inferred from --reference or read from --rules. "
-        "Exit code 0: every check passed; 1: a check failed; 2: a usage error.",
+        "Exit code 0: no error-level check failed (warnings are reported); 1: an error-level "
+        "check failed (or a warning, with --fail-on warn); 2: a usage error.",
     )
     parser.add_argument("path", metavar="PATH", help="data to check: a file or a glob")
     given = parser.add_mutually_exclusive_group(required=True)
@@ -30,6 +34,13 @@ def add_validate(subparsers: Any) -> None:
         "--invalid-rows", metavar="OUT", help="write the invalid rows as JSON Lines"
     )
     parser.add_argument("--sample", type=int, metavar="N", help="check a uniform sample of N rows")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
+    parser.add_argument(
+        "--fail-on",
+        choices=("error", "warn"),
+        default="error",
+        help="exit 1 on failed error-level checks (default) or on warnings too",
+    )
     add_read_options(parser)
 
 
@@ -57,11 +68,16 @@ def run_validate(args: argparse.Namespace, beam_args: list[str]) -> int:
         options=options,
         max_invalid_rows=keep,
     )
-    if args.json:
-        report.to_json(args.json)
+    from beam_ml.writing import replacing, write_text
+
+    if args.json:  # under a temporary name, renamed when complete (an interrupted run: none)
+        write_text(args.json, report.to_json())
     if args.html:
-        report.to_html(args.html)
+        with replacing(args.html) as temp:
+            report.to_html(temp)
     if args.invalid_rows:
-        report.write_invalid_rows(args.invalid_rows)
+        with replacing(args.invalid_rows) as temp:
+            report.write_invalid_rows(temp)
     print(report.text(failures_only=True))
-    return 0 if report.passed else 1
+    strict = getattr(args, "fail_on", "error") == "warn"
+    return 0 if report.passed and not (strict and report.warnings) else 1

@@ -171,14 +171,23 @@ class ValidateStep(Step):
 def report_verdict(report: dict[str, Any]) -> str:
     """A validation report in a few words: which checks failed, how many rows quarantined.
 
-    >>> report_verdict({"passed": False, "checks": [{"id": "range:x", "passed": False}],
+    Failed ``warn``-level checks are warnings: the verdict stays "passed".
+
+    >>> report_verdict({"passed": False, "checks": [{"id": "range:x", "passed": False},
+    ...                 {"id": "mean:x", "passed": False, "level": "warn"}],
     ...                 "rows": {"total": 10, "invalid": 2}})
-    'FAILED range:x; 2 of 10 rows quarantined'
+    'FAILED range:x; warnings mean:x; 2 of 10 rows quarantined'
     """
-    failed = [c["id"] for c in report.get("checks", []) if not c.get("passed")]
+    failed = [c for c in report.get("checks", []) if not c.get("passed")]
+    errors = [c["id"] for c in failed if c.get("level") != "warn"]
+    warnings = [c["id"] for c in failed if c.get("level") == "warn"]
     rows = report.get("rows", {})
     quarantined = f"{rows.get('invalid', 0):,} of {rows.get('total', 0):,} rows quarantined"
-    if not failed:
-        return f"passed; {quarantined}"
-    shown = ", ".join(failed[:3]) + (f" (+{len(failed) - 3})" if len(failed) > 3 else "")
-    return f"FAILED {shown}; {quarantined}"
+    warned = f"warnings {_shown(warnings)}; " if warnings else ""
+    if not errors:
+        return f"passed; {warned}{quarantined}"
+    return f"FAILED {_shown(errors)}; {warned}{quarantined}"
+
+
+def _shown(ids: list[str]) -> str:
+    return ", ".join(ids[:3]) + (f" (+{len(ids) - 3})" if len(ids) > 3 else "")

@@ -2,8 +2,11 @@
 
 Modules: ``base`` / ``row_rules`` / ``dataset_rules`` (the rule kinds), ``rules``
 (the registry and `RuleSet`), ``rules_yaml`` (YAML read / write), ``infer``
-(rules from a profile), ``rows`` (valid / quarantined split), ``checks`` and
-``drift`` (dataset-level checks from a profile), ``combiners`` and ``assemble``
+and ``infer_columns`` (rules from a profile), ``calibrate`` (bounds for the
+checked size), ``outliers`` (the row rule on Beam's anomaly detectors), ``rows``
+(valid / quarantined split), ``checks``, ``drift`` and ``drift_checks``
+(dataset-level checks from a profile), ``messages`` (checks in words),
+``combiners`` and ``assemble``
 (counts and the report), ``report`` (`Check`, `ValidationReport`), ``graph``
 (`ValidateDataset`, the one graph) and ``api`` (`validate`).
 """
@@ -13,7 +16,7 @@ from __future__ import annotations
 from beam_ml.validation.api import as_reference, profile_reference, validate, validation_graph
 from beam_ml.validation.assemble import build_report
 from beam_ml.validation.checks import evaluate_profile
-from beam_ml.validation.drift import js_divergence, linf, psi
+from beam_ml.validation.drift import js_divergence, ks_threshold, linf, psi
 from beam_ml.validation.graph import REPORT_INVALID_ROWS, ValidateDataset
 from beam_ml.validation.infer import infer_rules
 from beam_ml.validation.report import Check, ValidationReport
@@ -25,6 +28,7 @@ from beam_ml.validation.rules import (
     ClassBalance,
     Completeness,
     JSDivergence,
+    KSDistance,
     Length,
     LInfDistance,
     Mean,
@@ -41,6 +45,7 @@ from beam_ml.validation.rules import (
     Std,
     TypeRule,
     Unique,
+    UnseenValues,
     rule_from_dict,
 )
 
@@ -55,6 +60,7 @@ __all__ = [
     "ClassBalance",
     "Completeness",
     "JSDivergence",
+    "KSDistance",
     "LInfDistance",
     "Length",
     "Mean",
@@ -71,6 +77,7 @@ __all__ = [
     "Std",
     "TypeRule",
     "Unique",
+    "UnseenValues",
     "ValidateDataset",
     "ValidateRows",
     "ValidationReport",
@@ -79,6 +86,7 @@ __all__ = [
     "evaluate_profile",
     "infer_rules",
     "js_divergence",
+    "ks_threshold",
     "linf",
     "profile_reference",
     "psi",

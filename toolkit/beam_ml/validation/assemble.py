@@ -14,8 +14,15 @@ import pandas as pd
 
 from beam_ml.errors import BeamMLError
 from beam_ml.validation.base import RowRule
-from beam_ml.validation.checks import MISSING, evaluate_profile, expected_of, make_check
+from beam_ml.validation.checks import (
+    MISSING,
+    evaluate_profile,
+    expected_of,
+    make_check,
+    profile_rules,
+)
 from beam_ml.validation.combiners import ROWS_KEY, error_counts
+from beam_ml.validation.messages import between, share_words
 from beam_ml.validation.profile_view import ProfileView, as_view
 from beam_ml.validation.report import Check, ValidationReport, records
 from beam_ml.validation.rules import RuleSet
@@ -65,8 +72,9 @@ def build_report(
         for position, rule_id in firsts.items():
             samples.setdefault(str(rule_id), []).append(int(position))
     checks: list[Check] = []
+    on_profile = profile_rules(rules)
     for rule in rules.rules:
-        if isinstance(rule, RowRule):
+        if isinstance(rule, RowRule) and rule not in on_profile:
             checks.append(_row_check(rule, view, exact, samples, invalid_frame, parsed_rows))
     checks = [*evaluate_profile(view, rules, reference, duplicates), *checks]
     checks = _in_rule_order(rules, checks)
@@ -91,10 +99,10 @@ def build_report(
             expected=0,
             share=len(bad) / total if total else 0.0,
             id="parse",
-            level="row",
+            scope="row",
             message=_plural(len(bad), "line", "lines") + " could not be read as rows"
             if bad
-            else "",
+            else "every line read as a row",
             sample=tuple(b.to_dict() for b in bad[:SAMPLE_ROWS]),
         ),
     )
@@ -136,12 +144,30 @@ def _row_check(
     sample: tuple[dict[str, Any], ...] = ()
     if failing:
         sample = tuple(records(invalid.loc[samples.get(rule.id, [])]))
-    check = make_check(
-        rule,
-        share <= rule.max_share,
-        {"failing_rows": failing},
-        expected,
-        share,
-        message=_plural(failing, "row fails", "rows fail") if failing else "",
+    ok = share <= rule.max_share
+    said = (
+        f"{_plural(failing, 'row', 'rows')} {failing_words(rule)} "
+        f"({share_words(share, rule.max_share, ok)})"
     )
-    return Check(**{**check.__dict__, "sample": sample})
+    return make_check(rule, ok, {"failing_rows": failing}, expected, share, said, sample)
+
+
+def failing_words(rule: RowRule) -> str:
+    """What a failing row of ``rule`` is, in words (``outside 0 – 10``, ``null``)."""
+    kind = rule.kind
+    if kind == "not_null":
+        return "null"
+    if kind == "type":
+        return f"not of type {getattr(rule, 'type', '')}"
+    if kind in ("range", "length"):
+        lo, hi = getattr(rule, "min", None), getattr(rule, "max", None)
+        what = between(0.0, lo, hi, False)
+        return what if kind == "range" else f"of length {what}"
+    if kind == "allowed_values":
+        return f"not among the {len(getattr(rule, 'values', ())):,} allowed values"
+    if kind == "regex":
+        return "not matching the pattern"
+    if kind == "outliers":
+        method = rule.id.split(":")[-1]
+        return f"scored at or past {getattr(rule, 'cutoff', '')} by the {method} detector"
+    return "failing"

@@ -6,14 +6,18 @@ row-level kinds (`RowRule`) also find their failing rows in one pandas batch
 (`beam_ml.validation.row_rules`), so every failing row can be quarantined.
 
 >>> from beam_ml.validation.row_rules import Range
->>> Range("x", min=0.0).id, Range("x", min=0.0).to_dict()
-('range:x', {'kind': 'range', 'column': 'x', 'min': 0.0, 'max_share': 0.0})
+Every rule has a ``level``: ``error`` (the default: a failure fails the report)
+or ``warn`` (reported, but the report still passes); its ``scope`` (a class
+attribute) says whether rows (``row``) or the whole dataset (``dataset``) are checked.
+
+>>> Range("x", min=0.0).id, Range("x", min=0.0, level="warn").to_dict()
+('range:x', {'kind': 'range', 'level': 'warn', 'column': 'x', 'min': 0.0, 'max_share': 0.0})
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
@@ -33,14 +37,22 @@ TYPE_FAMILY = {
 }
 NUMERIC = ("float", "integer")
 CATEGORICAL = ("categorical", "boolean", "string")
+# The severities of a rule: an error fails the report, a warning is only reported.
+LEVELS = ("error", "warn")
+# What older rule files wrote as "level" (now the rule's scope): read as the default level.
+OLD_LEVELS = ("row", "dataset")
 
 
 @dataclass(frozen=True)
 class Rule:
-    """Base of every rule kind. ``kind`` is the YAML name; ``level`` row or dataset."""
+    """Base of every rule kind. ``kind`` is the YAML name; ``scope`` row or dataset.
 
+    ``level`` (keyword only): ``error`` or ``warn``.
+    """
+
+    level: str = field(default="error", kw_only=True)
     kind: ClassVar[str] = ""
-    level: ClassVar[str] = "dataset"
+    scope: ClassVar[str] = "dataset"
     doc: ClassVar[str] = ""
 
     @property
@@ -89,7 +101,7 @@ class Rule:
 class RowRule(Rule):
     """A rule that every row can pass or fail on its own."""
 
-    level: ClassVar[str] = "row"
+    scope: ClassVar[str] = "row"
     max_share: float
 
     def failures(self, series: pd.Series) -> np.ndarray:

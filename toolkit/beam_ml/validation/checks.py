@@ -1,10 +1,12 @@
 """Dataset-level checks: each rule evaluated on a profile, with no second pass over the data.
 
-Schema, row count, completeness, uniqueness, statistics, class balance and
-drift are read from a :class:`beam_ml.profiling.Profile` (plus exact duplicate
-counts when `ValidateDataset` made them). A rule about a column the data lacks
-fails with ``observed: "column missing"``; a profile without what a rule needs
-is a failed check with a reason, never a crash.
+Schema, row count, completeness, uniqueness, statistics, unseen values, class
+balance and drift are read from a :class:`beam_ml.profiling.Profile` (plus
+exact duplicate counts when `ValidateDataset` made them). Bounds a rule carries
+a ``calibration`` for are recomputed for the checked data's size. A rule about
+a column the data lacks fails with ``observed: "column missing"``; a profile
+without what a rule needs is a failed check with a reason, never a crash. Each
+check says what it found in words (`beam_ml.validation.messages`).
 
 >>> evaluate_profile(bml.profile(df), RuleSet((Mean("x", min=0.0),)))  # doctest: +SKIP
 [Check(rule='mean', column='x', passed=True, ...)]
@@ -12,33 +14,29 @@ is a failed check with a reason, never a crash.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from beam_ml.errors import BeamMLError
-from beam_ml.validation.base import NUMERIC, TYPE_FAMILY, Rule
+from beam_ml.validation.base import NUMERIC, TYPE_FAMILY, RowRule, Rule
+from beam_ml.validation.calibrate import bounded, mean_bounds, share_limit, std_bounds
 from beam_ml.validation.dataset_rules import (
     PSI,
     ClassBalance,
     Completeness,
     JSDivergence,
+    KSDistance,
     LInfDistance,
     Mean,
-    Outliers,
     Quantile,
     RowCount,
     Schema,
     Std,
     Unique,
+    UnseenValues,
 )
-from beam_ml.validation.drift import (
-    bin_probs,
-    js_divergence,
-    linf,
-    numeric_reference,
-    psi,
-    psi_categorical,
-)
+from beam_ml.validation.drift_checks import check_drift
+from beam_ml.validation.messages import between, make_check, share_words, value_words
+from beam_ml.validation.outliers import Outliers
 from beam_ml.validation.profile_view import (
     ProfileView,
     as_view,
@@ -50,7 +48,20 @@ from beam_ml.validation.profile_view import (
 from beam_ml.validation.report import Check
 from beam_ml.validation.rules import RuleSet
 
+__all__ = ["MISSING", "evaluate_profile", "expected_of", "make_check", "profile_rules"]
+
 MISSING = "column missing"
+# Unseen values a check lists as its sample (its share counts all of them).
+SAMPLE_VALUES = 10
+
+
+def profile_rules(rules: RuleSet) -> tuple[Rule, ...]:
+    """The rules checked on the profile: dataset-level ones, and outliers without stats."""
+    return tuple(
+        r
+        for r in rules.rules
+        if not isinstance(r, RowRule) or (isinstance(r, Outliers) and r.stats is None)
+    )
 
 
 def evaluate_profile(
@@ -68,7 +79,7 @@ def evaluate_profile(
     view = as_view(profile)
     ref = as_view(reference) if reference is not None else None
     checks = []
-    for rule in rules.dataset_rules:
+    for rule in profile_rules(rules):
         try:
             checks.append(_evaluate(rule, view, ref, duplicates or {}))
         except (KeyError, ValueError, TypeError, ZeroDivisionError) as exc:
@@ -81,45 +92,11 @@ def evaluate_profile(
 
 def expected_of(rule: Rule) -> Any:
     d = rule.to_dict()
-    for key in ("kind", "column", "edges", "reference"):
+    for key in ("kind", "column", "edges", "reference", "points", "level", "calibration"):
         d.pop(key, None)
+    if "values" in d and len(d["values"]) > SAMPLE_VALUES:
+        d["values"] = f"{len(d['values'])} values"
     return d
-
-
-def make_check(
-    rule: Rule,
-    passed: bool,
-    observed: Any,
-    expected: Any,
-    share: float | None = None,
-    message: str = "",
-) -> Check:
-    return Check(
-        rule=rule.kind,
-        column=rule.target if rule.target is not None else _columns_label(rule),
-        passed=bool(passed),
-        observed=observed,
-        expected=expected,
-        share=None if share is None else float(share),
-        id=rule.id,
-        level=rule.level,
-        message=message,
-    )
-
-
-def _columns_label(rule: Rule) -> str | None:
-    cols = getattr(rule, "columns", None)
-    if isinstance(cols, tuple) and cols:
-        return ",".join(cols)
-    return None
-
-
-def _within(value: float, lo: float | None, hi: float | None) -> bool:
-    return (lo is None or value >= lo) and (hi is None or value <= hi)
-
-
-def _bounds(lo: Any, hi: Any) -> dict[str, Any]:
-    return {"min": lo, "max": hi}
 
 
 def _missing(rule: Rule, view: ProfileView) -> Check | None:
@@ -135,6 +112,10 @@ def _missing(rule: Rule, view: ProfileView) -> Check | None:
     return None
 
 
+def _count(view: ProfileView, name: str) -> int:
+    return int(view.columns[name].get("count") or 0)
+
+
 def _evaluate(
     rule: Rule,
     view: ProfileView,
@@ -147,18 +128,24 @@ def _evaluate(
     if isinstance(rule, Schema):
         return _check_schema(rule, view)
     if isinstance(rule, RowCount):
-        return make_check(
-            rule, _within(view.rows, rule.min, rule.max), view.rows, _bounds(rule.min, rule.max)
+        ok = (rule.min is None or view.rows >= rule.min) and (
+            rule.max is None or view.rows <= rule.max
         )
+        said = f"{view.rows:,} rows {between(view.rows, rule.min, rule.max, ok)}"
+        return make_check(rule, ok, view.rows, {"min": rule.min, "max": rule.max}, message=said)
     if isinstance(rule, Completeness):
         share = view.null_share(rule.column)
-        return make_check(rule, share <= rule.max_null_share, share, rule.max_null_share, share)
+        limit = bounded(rule.calibration, view.rows, share_limit, rule.max_null_share)
+        ok = share <= limit
+        said = f"null share {share_words(share, limit, ok)}"
+        return make_check(rule, ok, share, limit, share, message=said)
     if isinstance(rule, Unique):
         return _check_unique(rule, view, duplicates)
+    if isinstance(rule, UnseenValues):
+        return _check_unseen(rule, view)
     c = view.columns[rule.target] if rule.target is not None else {}
-    if isinstance(rule, Mean | Std | Quantile | Outliers | JSDivergence) and (
-        c.get("type") not in NUMERIC or c.get("mean") is None
-    ):
+    numeric_kinds = Mean | Std | Quantile | Outliers | JSDivergence | KSDistance
+    if isinstance(rule, numeric_kinds) and (c.get("type") not in NUMERIC or c.get("mean") is None):
         numeric = c.get("type") in NUMERIC
         return make_check(
             rule,
@@ -169,42 +156,49 @@ def _evaluate(
             if numeric
             else f"{rule.target!r} is not numeric here",
         )
-    if isinstance(rule, Mean):
-        value = float(c["mean"])
-        return make_check(
-            rule, _within(value, rule.min, rule.max), value, _bounds(rule.min, rule.max)
-        )
-    if isinstance(rule, Std):
-        value = float(c["std"] or 0.0)
-        return make_check(
-            rule, _within(value, rule.min, rule.max), value, _bounds(rule.min, rule.max)
-        )
+    if isinstance(rule, Mean | Std):
+        stat = "mean" if isinstance(rule, Mean) else "std"
+        value = float(c["mean"]) if isinstance(rule, Mean) else float(c["std"] or 0.0)
+        fn = mean_bounds if isinstance(rule, Mean) else std_bounds
+        lo, hi = bounded(rule.calibration, _count(view, rule.column), fn, (rule.min, rule.max))
+        ok = (lo is None or value >= lo) and (hi is None or value <= hi)
+        said = f"{stat} {value_words(value)} {between(value, lo, hi, ok)}"
+        return make_check(rule, ok, value, {"min": lo, "max": hi}, message=said)
     if isinstance(rule, Quantile):
         q_value = view.quantile(rule.column, rule.q)
+        ok = (rule.min is None or q_value >= rule.min) and (rule.max is None or q_value <= rule.max)
+        name = "median" if rule.q == 0.5 else f"{rule.q:g} quantile"
+        said = f"{name} {value_words(q_value)} {between(q_value, rule.min, rule.max, ok)}"
         return make_check(
-            rule,
-            _within(q_value, rule.min, rule.max),
-            q_value,
-            {"q": rule.q, "min": rule.min, "max": rule.max},
+            rule, ok, q_value, {"q": rule.q, "min": rule.min, "max": rule.max}, message=said
         )
     if isinstance(rule, Outliers):
-        out_share = outlier_share(
-            view, rule.column, rule.method, rule.fence, float(c["mean"]), float(c["std"] or 0.0)
-        )
-        count = int(c.get("count") or 0)
-        row_share = None if out_share is None or not view.rows else out_share * count / view.rows
-        return make_check(
-            rule,
-            out_share is not None and out_share <= rule.max_share,
-            out_share,
-            {"max_share": rule.max_share, "method": rule.method, "fence": rule.fence},
-            row_share,
-        )
+        return _check_outliers(rule, view, c)
     if isinstance(rule, ClassBalance):
         return _check_balance(rule, view)
-    if isinstance(rule, JSDivergence | LInfDistance | PSI):
-        return _check_drift(rule, view, ref)
+    if isinstance(rule, JSDivergence | LInfDistance | PSI | KSDistance):
+        return check_drift(rule, view, ref)
     raise BeamMLError.expected("a dataset-level rule", rule.kind)
+
+
+def _check_outliers(rule: Outliers, view: ProfileView, c: dict[str, Any]) -> Check:
+    """An outliers rule without reference stats: the share beyond the fences, from the sketch."""
+    method = "iqr" if rule.method == "iqr" else "zscore"
+    out_share = outlier_share(
+        view, rule.column, method, rule.cutoff, float(c["mean"]), float(c["std"] or 0.0)
+    )
+    count = int(c.get("count") or 0)
+    row_share = None if out_share is None or not view.rows else out_share * count / view.rows
+    ok = out_share is not None and out_share <= rule.max_share
+    said = f"share beyond the {rule.method} fences {share_words(out_share, rule.max_share, ok)}"
+    return make_check(
+        rule,
+        ok,
+        out_share,
+        {"max_share": rule.max_share, "method": rule.method, "fence": rule.cutoff},
+        row_share,
+        message=said + " (no reference stats: scored against the data's own)",
+    )
 
 
 def _check_schema(rule: Schema, view: ProfileView) -> Check:
@@ -226,13 +220,16 @@ def _check_schema(rule: Schema, view: ProfileView) -> Check:
     if unexpected:
         problems.append(f"unexpected columns {unexpected}")
     if wrong:
-        problems.append(f"wrong types in {list(wrong)}")
+        problems.append(
+            "wrong types: "
+            + ", ".join(f"{k} is {v['observed']}, not {v['expected']}" for k, v in wrong.items())
+        )
     return make_check(
         rule,
         not problems,
         observed,
         {"columns": rule.columns, "allow_extra": rule.allow_extra},
-        message="; ".join(problems),
+        message="; ".join(problems) or f"{len(rule.columns)} columns of the expected types",
     )
 
 
@@ -257,13 +254,49 @@ def _check_unique(
             rule, False, None, expected_of(rule), message="needs validate() to count duplicates"
         )
     share = dups / rows if rows else 0.0
+    ok = share <= rule.max_duplicate_share
+    what = "duplicated rows" if not rule.columns else f"duplicated {'+'.join(rule.columns)}"
     return make_check(
         rule,
-        share <= rule.max_duplicate_share,
+        ok,
         {"duplicates": dups, "share": share},
         {"max_duplicate_share": rule.max_duplicate_share},
         share,
-        message=note,
+        message=f"{what} {share_words(share, rule.max_duplicate_share, ok)}"
+        f" ({dups:,} rows, {note})",
+    )
+
+
+def _check_unseen(rule: UnseenValues, view: ProfileView) -> Check:
+    c = view.columns[rule.column]
+    listed = c.get("values") or c.get("top") or []
+    count = int(c.get("count") or 0)
+    known = {value_key(v) for v in rule.values}
+    new = sorted(
+        ((v, int(k)) for v, k in listed if value_key(v) not in known), key=lambda vk: -vk[1]
+    )
+    unseen = sum(k for _, k in new)
+    if view.values(rule.column) is None and count:
+        # a cut frequent-items list: a known value it leaves out holds at most
+        # top_error rows, so the known values hold at most this many
+        error = int(c.get("top_error") or 0)
+        listed_known = [k for v, k in listed if value_key(v) in known]
+        most_known = sum(listed_known) + (len(known) - len(listed_known)) * max(error, 1)
+        unseen = max(unseen, count - most_known)
+    # a lower bound of the unseen share (exact when every value is listed)
+    share = unseen / count if count else 0.0
+    ok = share <= rule.max_share
+    said = f"unseen values {share_words(share, rule.max_share, ok)} of values"
+    if new:
+        said += f" (e.g. {', '.join(repr(v) for v, _ in new[:3])})"
+    return make_check(
+        rule,
+        ok,
+        {"unseen_share": share, "unseen_listed": len(new)},
+        {"max_share": rule.max_share},
+        share,
+        message=said,
+        sample=tuple({"value": v, "rows": k} for v, k in new[:SAMPLE_VALUES]),
     )
 
 
@@ -279,60 +312,21 @@ def _check_balance(rule: ClassBalance, view: ProfileView) -> Check:
     if not counts or not count:
         return make_check(rule, False, None, expected_of(rule), message="no values")
     rarest = min(counts) / count
-    ratio = max(counts) / min(counts) if min(counts) else math.inf
-    ok = (rule.min_share is None or rarest >= rule.min_share) and (
-        rule.max_imbalance_ratio is None or ratio <= rule.max_imbalance_ratio
-    )
+    ratio = max(counts) / min(counts) if min(counts) else float("inf")
+    ok_share = rule.min_share is None or rarest >= rule.min_share
+    ok_ratio = rule.max_imbalance_ratio is None or ratio <= rule.max_imbalance_ratio
+    said = [f"rarest class {value_words(rarest, share=True)}"]
+    if rule.min_share is not None:
+        said[0] += f" {'≥' if ok_share else '<'} min {value_words(rule.min_share, share=True)}"
+    if rule.max_imbalance_ratio is not None:
+        said.append(
+            f"imbalance {value_words(ratio)} {'≤' if ok_ratio else '>'} "
+            f"allowed {value_words(rule.max_imbalance_ratio)}"
+        )
     return make_check(
         rule,
-        ok,
+        ok_share and ok_ratio,
         {"min_share": rarest, "imbalance_ratio": ratio, "classes": len(counts)},
         {"min_share": rule.min_share, "max_imbalance_ratio": rule.max_imbalance_ratio},
-    )
-
-
-def _check_drift(
-    rule: JSDivergence | LInfDistance | PSI, view: ProfileView, ref: ProfileView | None
-) -> Check:
-    name = rule.column
-    kind = view.columns[name].get("type")
-    numeric = isinstance(rule, JSDivergence) or (
-        isinstance(rule, PSI) and (rule.edges is not None or kind in NUMERIC)
-    )
-    if numeric:
-        edges, probs = getattr(rule, "edges", None), getattr(rule, "reference", None)
-        if edges is None or probs is None:
-            if ref is None or name not in ref.columns:
-                return _no_reference(rule)
-            found = numeric_reference(ref, name)
-            if found is None:
-                return _no_reference(rule)
-            edges, probs = found
-        if kind not in NUMERIC or view.columns[name].get("count") in (0, None):
-            return make_check(
-                rule, False, f"type {kind}", "a numeric column", message="not numeric"
-            )
-        current = bin_probs(view, name, tuple(edges))
-        value = (
-            js_divergence(probs, current) if isinstance(rule, JSDivergence) else psi(probs, current)
-        )
-    else:
-        shares = rule.reference if isinstance(rule.reference, dict) else None
-        if shares is None:
-            if ref is None or name not in ref.columns:
-                return _no_reference(rule)
-            shares = ref.shares(name)
-        expected = {value_key(k): float(v) for k, v in shares.items()}
-        now = view.shares(name)
-        value = psi_categorical(expected, now) if isinstance(rule, PSI) else linf(expected, now)
-    return make_check(rule, value <= rule.threshold, value, {"threshold": rule.threshold})
-
-
-def _no_reference(rule: Rule) -> Check:
-    return make_check(
-        rule,
-        False,
-        None,
-        expected_of(rule),
-        message="no reference distribution: infer the rules from a profile or pass reference=",
+        message="; ".join(said),
     )

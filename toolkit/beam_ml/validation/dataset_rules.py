@@ -1,7 +1,8 @@
 """Dataset-level rule kinds: checked on a profile, with no second pass over the data.
 
-Schema, completeness, uniqueness, statistics (mean, std, quantile, outliers),
-row count, class balance and drift (Jensen–Shannon, L∞, PSI). What each rule
+Schema, completeness, uniqueness, statistics (mean, std, quantile), row
+count, class balance and drift (Jensen–Shannon, L∞, PSI, Kolmogorov–Smirnov).
+The row-level ``outliers`` kind is `beam_ml.validation.outliers`. What each rule
 checks is in `beam_ml.validation.checks`.
 
 >>> Quantile("x", q=0.5, min=0.0).id
@@ -21,15 +22,24 @@ __all__ = [
     "ClassBalance",
     "Completeness",
     "JSDivergence",
+    "KSDistance",
     "LInfDistance",
     "Mean",
-    "Outliers",
     "Quantile",
     "RowCount",
     "Schema",
     "Std",
     "Unique",
+    "UnseenValues",
 ]
+
+# ``calibration`` (written by inference) holds the reference statistics a rule's
+# bounds are recomputed from at check time, for the size of the data checked:
+# rows (the reference's size), center / sd / spread / share, z (the width in
+# standard errors) and slack; drift rules keep rows, alpha (the false-alarm rate)
+# and rank_error (the reference sketch's). Bounds written next to it are those
+# for a check of the reference's size; delete calibration to use them as written.
+Calibration = dict[str, float] | None
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,7 @@ class Completeness(Rule):
 
     column: str
     max_null_share: float
+    calibration: Calibration = None
     kind: ClassVar[str] = "completeness"
     doc: ClassVar[str] = "share of nulls at most max_null_share"
 
@@ -78,6 +89,7 @@ class Mean(Rule):
     column: str
     min: float | None = None
     max: float | None = None
+    calibration: Calibration = None
     kind: ClassVar[str] = "mean"
     doc: ClassVar[str] = "mean within [min, max]"
 
@@ -89,6 +101,7 @@ class Std(Rule):
     column: str
     min: float | None = None
     max: float | None = None
+    calibration: Calibration = None
     kind: ClassVar[str] = "std"
     doc: ClassVar[str] = "standard deviation within [min, max]"
 
@@ -111,28 +124,6 @@ class Quantile(Rule):
     @property
     def id(self) -> str:
         return f"{self.kind}:{self.column}@{self.q:g}"
-
-
-@dataclass(frozen=True)
-class Outliers(Rule):
-    """At most ``max_share`` of values lie beyond the z-score or IQR fences."""
-
-    column: str
-    max_share: float
-    method: str = "zscore"
-    fence: float = 3.0
-    kind: ClassVar[str] = "outliers"
-    doc: ClassVar[str] = "share of values beyond the fences at most max_share"
-
-    def __post_init__(self) -> None:
-        if self.method not in ("zscore", "iqr"):
-            raise BeamMLError.expected(
-                "method to be 'zscore' or 'iqr'", repr(self.method), "e.g. method: iqr"
-            )
-
-    @property
-    def id(self) -> str:
-        return f"{self.kind}:{self.column}:{self.method}"
 
 
 @dataclass(frozen=True)
@@ -174,6 +165,7 @@ class JSDivergence(Rule):
     threshold: float
     edges: tuple[float, ...] | None = None
     reference: tuple[float, ...] | None = None
+    calibration: Calibration = None
     kind: ClassVar[str] = "js_divergence"
     doc: ClassVar[str] = "Jensen-Shannon divergence vs reference at most threshold"
 
@@ -185,6 +177,7 @@ class LInfDistance(Rule):
     column: str
     threshold: float
     reference: dict[Any, float] | None = None
+    calibration: Calibration = None
     kind: ClassVar[str] = "linf_distance"
     doc: ClassVar[str] = "largest change of a value's share vs reference at most threshold"
 
@@ -197,5 +190,41 @@ class PSI(Rule):
     threshold: float
     edges: tuple[float, ...] | None = None
     reference: Any = None
+    calibration: Calibration = None
     kind: ClassVar[str] = "psi"
     doc: ClassVar[str] = "population stability index vs reference at most threshold"
+
+
+@dataclass(frozen=True)
+class KSDistance(Rule):
+    """Kolmogorov–Smirnov distance of the numeric distribution vs the reference's.
+
+    ``points`` are values of the reference and ``reference`` its cdf there (the
+    share of values <= each point, from its KLL sketch); the distance is the
+    largest gap of the two cdfs at those points, read from the checked data's
+    sketch. Both are filled in from a reference profile when absent.
+    """
+
+    column: str
+    threshold: float
+    points: tuple[float, ...] | None = None
+    reference: tuple[float, ...] | None = None
+    calibration: Calibration = None
+    kind: ClassVar[str] = "ks_distance"
+    doc: ClassVar[str] = "Kolmogorov–Smirnov distance vs reference at most threshold"
+
+
+@dataclass(frozen=True)
+class UnseenValues(Rule):
+    """At most ``max_share`` of the non-null values are outside ``values``.
+
+    The soft form of ``allowed_values`` for an open set of values (names, codes
+    with a long tail): new values are expected, a surge of them is not. Read from
+    the checked data's frequent values (a lower bound when the list is cut).
+    """
+
+    column: str
+    values: tuple[Any, ...]
+    max_share: float
+    kind: ClassVar[str] = "unseen_values"
+    doc: ClassVar[str] = "share of values never seen in the reference at most max_share"

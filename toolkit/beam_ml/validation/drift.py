@@ -1,11 +1,21 @@
-"""Drift of a column from its reference, computed from sketches: JS, PSI and L∞.
+"""Drift of a column from its reference, computed from sketches: JS, PSI, L∞ and KS.
 
 Numeric columns compare the shares of values in the reference's quantile bins
-(read from the two KLL sketches); categorical columns compare value shares
-(possibly top-k lists). The thresholds inference writes are here too.
+(read from the two KLL sketches) or the two cdfs (Kolmogorov–Smirnov);
+categorical columns compare value shares (possibly top-k lists). Each
+threshold is what a clean re-sample of the two sizes stays under at a stated
+false-alarm rate ``alpha``, plus what the sketches' rank error can add:
+
+- KS: the two-sample Kolmogorov law, ``c(alpha) sqrt(1/n + 1/m)`` with
+  ``c = sqrt(-ln(alpha / 2) / 2)``, plus both sketches' rank errors;
+- PSI and JS over B bins: ``n m / (n + m)`` times PSI (or 8 ln 2 times JS in
+  bits) is about chi-square with B - 1 degrees of freedom;
+- L∞ over K values: the largest of K binomial differences (a Bonferroni bound).
 
 >>> js_divergence([0.5, 0.5], [0.5, 0.5]), linf({"a": 1.0}, {"a": 0.75})
 (0.0, 0.25)
+>>> round(ks_threshold(1000, 1000, 0.01, 0.0), 4)
+0.0728
 """
 
 from __future__ import annotations
@@ -16,8 +26,12 @@ from typing import Any
 
 import numpy as np
 
+from beam_ml.validation.calibrate import chi2_quantile, pair_factor, z_quantile
 from beam_ml.validation.display import sig
 from beam_ml.validation.profile_view import ProfileView
+
+# Reference cdf points a ks_distance rule keeps (at ranks 1/KS_POINTS ...).
+KS_POINTS = 40
 
 
 def numeric_reference(
@@ -73,17 +87,72 @@ def psi(expected: Iterable[float], actual: Iterable[float], eps: float = 1e-4) -
     return float(np.sum((a - e) * np.log(a / e)))
 
 
-def js_threshold(bins: int, n: int, kll_error: float) -> float:
-    """A JS threshold a clean re-sample of ``n`` values over ``bins`` bins stays under."""
-    # JS between two samples of about n values each is ~ chi2(B-1) / (4 n) nats:
-    # its mean is (B-1)/(4 n ln 2) bits. Allow 3.5 times that (a chi2 tail of ~1e-3
-    # for 10 bins), the sketches' rank error, and a small floor.
-    return 0.02 + 3.5 * (bins - 1) / (4.0 * n * math.log(2)) + kll_error
+def ks_threshold(n: float, m: float, alpha: float, rank_error: float) -> float:
+    """The KS distance two clean samples of ``n`` and ``m`` values exceed with chance ``alpha``.
+
+    The two-sample Kolmogorov asymptotic, plus the rank error of both sketches
+    (``rank_error`` each), which can move either cdf by that much.
+    """
+    c = math.sqrt(-math.log(alpha / 2.0) / 2.0)
+    return c * pair_factor(n, m) + 2.0 * rank_error
 
 
-def linf_threshold(n: int) -> float:
-    """An L∞ threshold a clean re-sample of ``n`` values stays under (a 4-sigma margin)."""
-    return 0.05 + 4.0 * math.sqrt(0.25 * 2.0 / max(n, 1))
+def _rank_term(probs: Iterable[float], rank_error: float) -> float:
+    """What a rank error of 2 ``rank_error`` per bin can add to a chi-square-like distance."""
+    delta = 2.0 * rank_error
+    return float(sum(delta * delta / max(p, delta) for p in probs))
+
+
+def psi_threshold(
+    probs: Iterable[float], n: float, m: float, alpha: float, rank_error: float = 0.0
+) -> float:
+    """A PSI threshold over the reference's bins ``probs`` for samples of ``n`` and ``m``."""
+    probs = [p for p in probs]
+    bins = sum(1 for p in probs if p > 0) or len(probs)
+    stat = chi2_quantile(max(bins - 1, 1), 1.0 - alpha) * pair_factor(n, m) ** 2
+    return stat + _rank_term(probs, rank_error)
+
+
+def js_threshold(
+    probs: Iterable[float], n: float, m: float, alpha: float, rank_error: float = 0.0
+) -> float:
+    """A JS threshold (bits) over the reference's bins ``probs``: PSI's, over 8 ln 2."""
+    return psi_threshold(probs, n, m, alpha, rank_error) / (8.0 * math.log(2.0))
+
+
+def linf_threshold(
+    shares: Iterable[float], n: float, m: float, alpha: float, top_error: float = 0.0
+) -> float:
+    """An L∞ threshold over value shares: the largest of K binomial gaps at rate ``alpha``."""
+    shares = [float(p) for p in shares]
+    k = max(len(shares), 1)
+    z = z_quantile(1.0 - alpha / (2.0 * k))
+    smooth = [min(max(p, 1.0 / max(n, 1.0)), 0.5) for p in shares] or [0.5]
+    spread = max(math.sqrt(p * (1.0 - p)) for p in smooth)
+    return z * spread * pair_factor(n, m) + 1.0 / max(n, 1.0) + 2.0 * top_error
+
+
+def ks_reference(
+    view: ProfileView, name: str
+) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
+    """The reference's points (values at ranks i / KS_POINTS) of ``name`` and its cdf there."""
+    c = view.columns.get(name) or {}
+    if not c.get("count"):
+        return None
+    raw = [view.quantile(name, i / KS_POINTS) for i in range(1, KS_POINTS)]
+    points = tuple(sorted({sig(v, 8) for v in raw if math.isfinite(v)}))
+    if not points:
+        return None
+    return points, tuple(sig(v, 6) for v in view.cdf(name, list(points)))
+
+
+def ks_distance(
+    view: ProfileView, name: str, points: Iterable[float], cdf: Iterable[float]
+) -> float:
+    """Largest gap between the reference cdf at ``points`` and the checked data's sketch."""
+    points = [float(p) for p in points]
+    now = view.cdf(name, points)
+    return max((abs(a - float(b)) for a, b in zip(now, cdf, strict=True)), default=0.0)
 
 
 def _unlisted(shares: dict[Any, float]) -> float:

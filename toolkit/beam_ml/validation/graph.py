@@ -18,7 +18,8 @@ from __future__ import annotations
 from typing import Any
 
 import apache_beam as beam
-from apache_beam.pvalue import AsList, AsSingleton, PCollection
+from apache_beam.pvalue import AsList, AsSideInput, AsSingleton, PCollection
+from apache_beam.transforms.window import GlobalWindows
 
 from beam_ml.errors import BeamMLError, check_positive_int
 from beam_ml.profiling import ProfileDataset
@@ -95,20 +96,12 @@ class ValidateDataset(beam.PTransform):
             >> beam.Map(
                 make_report,
                 rules=self._rules(inferred),
-                invalid=AsSingleton(
-                    invalid | "KeepSome" >> beam.CombineGlobally(KeepRows(self.report_rows))
+                invalid=_singleton(invalid, "KeepSome", KeepRows(self.report_rows)),
+                counts=_singleton(
+                    invalid | "CountErrors" >> beam.Map(error_counts), "SumErrors", SumCounts()
                 ),
-                counts=AsSingleton(
-                    invalid
-                    | "CountErrors" >> beam.Map(error_counts)
-                    | "SumErrors" >> beam.CombineGlobally(SumCounts())
-                ),
-                valid_rows=AsSingleton(
-                    valid | "CountValid" >> beam.Map(len) | "SumValid" >> beam.CombineGlobally(sum)
-                ),
-                duplicates=AsSingleton(
-                    batches | "Duplicates" >> beam.CombineGlobally(CountDuplicates(unique_sets))
-                ),
+                valid_rows=_singleton(valid | "CountValid" >> beam.Map(len), "SumValid", sum),
+                duplicates=_singleton(batches, "Duplicates", CountDuplicates(unique_sets)),
                 bad_records=bad,
                 reference=reference,
                 source=self.source,
@@ -119,6 +112,23 @@ class ValidateDataset(beam.PTransform):
     def _rules(self, inferred: PCollection | None) -> Any:
         """The rules as the ParDo / Map argument: the RuleSet, or a side input of it."""
         return self.rules if inferred is None else AsSingleton(inferred)
+
+
+class _WindowSingleton(AsSingleton):
+    """A per-window singleton whose default may be a DataFrame (Beam tests it with ``!=``)."""
+
+    def _view_options(self) -> dict[str, Any]:
+        return dict(AsSideInput._view_options(self), default=self.default_value)
+
+
+def _singleton(pcoll: PCollection, label: str, fn: Any) -> Any:
+    """The one combined value of ``pcoll`` as a side input, per window when windowed."""
+    combine = beam.CombineGlobally(fn)
+    if pcoll.windowing.windowfn == GlobalWindows():
+        return AsSingleton(pcoll | label >> combine)
+    # windowed (streaming): each window's value, the empty combine's where it has none
+    empty = beam.CombineFn.maybe_from_callable(fn).apply([])
+    return _WindowSingleton(pcoll | label >> combine.without_defaults(), default_value=empty)
 
 
 def make_report(

@@ -1,8 +1,9 @@
 """What validation found: one `Check` per rule and the `ValidationReport` of a run.
 
 Both are frozen data with ``to_dict()`` (plain JSON types, full precision); the
-report's HTML comes from ``widgets/templates/validation.html`` (failures first,
-grouped by rule kind, numbers to 4 significant digits, shares in %).
+report's HTML comes from ``widgets/templates/validation.html`` (errors, then
+warnings, then passed checks; numbers to 4 significant digits, shares in %).
+A failed check of level ``warn`` is a warning: the report still passes.
 
 >>> c = Check("range", "x", False, {"failing_rows": 3}, {"min": 0.0}, share=0.03, id="range:x")
 >>> c.to_dict()["share"], c.passed
@@ -41,9 +42,15 @@ class Check:
     expected: Any
     share: float | None = None
     id: str = ""
-    level: str = "dataset"
+    level: str = "error"
     message: str = ""
     sample: tuple[dict[str, Any], ...] = ()
+    scope: str = "dataset"
+
+    @property
+    def is_error(self) -> bool:
+        """Failed at level ``error`` (a failed ``warn`` check is a warning)."""
+        return not self.passed and self.level != "warn"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -55,6 +62,7 @@ class Check:
             "share": jsonable(self.share),
             "id": self.id,
             "level": self.level,
+            "scope": self.scope,
             "message": self.message,
             "sample": [jsonable(r) for r in self.sample],
         }
@@ -76,11 +84,23 @@ class ValidationReport(HtmlRepr):
 
     @property
     def passed(self) -> bool:
-        return all(c.passed for c in self.checks)
+        """No check failed at level ``error`` (warnings do not fail a report)."""
+        return not self.errors
 
     @property
     def failures(self) -> tuple[Check, ...]:
+        """Every failed check, errors and warnings."""
         return tuple(c for c in self.checks if not c.passed)
+
+    @property
+    def errors(self) -> tuple[Check, ...]:
+        """The failed checks of level ``error``."""
+        return tuple(c for c in self.checks if c.is_error)
+
+    @property
+    def warnings(self) -> tuple[Check, ...]:
+        """The failed checks of level ``warn``."""
+        return tuple(c for c in self.checks if not c.passed and c.level == "warn")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -90,6 +110,8 @@ class ValidationReport(HtmlRepr):
             "invalid_rows_kept": len(self.invalid_rows),
             "source": self.source,
             "failed": len(self.failures),
+            "errors": len(self.errors),
+            "warnings": len(self.warnings),
         }
 
     def to_json(self, path: str | Path | None = None, indent: int | None = 2) -> str:
@@ -113,22 +135,20 @@ class ValidationReport(HtmlRepr):
     def _text(self, failures_only: bool = False) -> str:
         d = self.to_dict()
         rows = d["rows"]
-        head = "PASSED" if d["passed"] else f"FAILED ({d['failed']} of {len(d['checks'])} checks)"
         lines = [
-            f"ValidationReport {head}: {self.source}",
+            f"ValidationReport {headline(d)}: {self.source}",
             f"rows: {rows['total']} total, {rows['valid']} valid, {rows['invalid']} invalid",
         ]
         for c in _failures_first(d["checks"]):
             if failures_only and c["passed"]:
                 continue
             view = _check_view(c)
-            mark = "ok  " if c["passed"] else "FAIL"
-            share = "" if c["share"] is None else f" share={view['share']}"
-            lines.append(
-                f"  {mark} {c['id']}: observed={view['observed']}"
-                f" expected={view['expected']}{share}"
-                + (f" ({c['message']})" if c["message"] else "")
+            mark = "ok  " if c["passed"] else ("WARN" if view["warn"] else "FAIL")
+            said = view["message"] or (
+                f"observed={view['observed']} expected={view['expected']}"
+                + ("" if c["share"] is None else f" share={view['share']}")
             )
+            lines.append(f"  {mark} {c['id']}: {said}")
         return "\n".join(lines)
 
     def to_html(self, path: str | Path | None = None) -> str:
@@ -142,21 +162,63 @@ class ValidationReport(HtmlRepr):
         return page
 
 
+def headline(d: dict[str, Any]) -> str:
+    """A report dict's verdict: PASSED, PASSED with warnings, or FAILED with counts.
+
+    >>> headline({"passed": True, "checks": [{"passed": False, "level": "warn"}]})
+    'PASSED with 1 warning'
+    """
+    failed = [c for c in d["checks"] if not c["passed"]]
+    warns = sum(1 for c in failed if c.get("level") == "warn")
+    errors = len(failed) - warns
+    if not failed:
+        return "PASSED"
+    said = _plural(warns, "warning", "warnings")
+    if not errors:
+        return f"PASSED with {said}"
+    return f"FAILED ({_plural(errors, 'error', 'errors')}, {said}; {len(d['checks'])} checks)"
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+# The report's sections: failed errors, failed warnings, then what passed.
+SECTIONS = (("errors", "bml-bad"), ("warnings", "bml-warn"), ("passed", "bml-good"))
+
+
+def _section(c: dict[str, Any]) -> str:
+    if c["passed"]:
+        return "passed"
+    return "warnings" if c.get("level") == "warn" else "errors"
+
+
 def report_view(d: dict[str, Any]) -> dict[str, Any]:
-    """The template context of a report dict: failed then passed checks, by rule kind."""
+    """The template context of a report dict: errors, warnings, passed; by rule kind."""
     sections = []
-    for passed, title in ((False, "failed"), (True, "passed")):
-        checks = [c for c in d["checks"] if bool(c["passed"]) is passed]
+    for title, css in SECTIONS:
+        checks = [c for c in d["checks"] if _section(c) == title]
         if not checks:
             continue
         groups = [
             {"rule": rule, "checks": [_check_view(c) for c in group]}
             for rule, group in groupby(sorted(checks, key=lambda c: str(c["rule"])), _rule)
         ]
-        sections.append({"title": title, "passed": passed, "count": len(checks), "groups": groups})
+        sections.append(
+            {
+                "title": title,
+                "passed": title == "passed",
+                "css": css,
+                "count": len(checks),
+                "groups": groups,
+            }
+        )
     return {
         "passed": d["passed"],
+        "headline": headline(d),
         "failed": d["failed"],
+        "errors": sum(1 for c in d["checks"] if _section(c) == "errors"),
+        "warnings": sum(1 for c in d["checks"] if _section(c) == "warnings"),
         "checks": len(d["checks"]),
         "rows": d["rows"],
         "source": d["source"],
@@ -173,6 +235,8 @@ def _check_view(c: dict[str, Any]) -> dict[str, Any]:
     share = c["rule"] in SHARE_RULES
     return {
         "passed": bool(c["passed"]),
+        "warn": c.get("level") == "warn",
+        "level": c.get("level") or "error",
         "id": c["id"],
         "rule": c["rule"],
         "column": c["column"] or "",
@@ -185,7 +249,8 @@ def _check_view(c: dict[str, Any]) -> dict[str, Any]:
 
 
 def _failures_first(checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(checks, key=lambda c: bool(c["passed"]))
+    order = {title: i for i, (title, _) in enumerate(SECTIONS)}
+    return sorted(checks, key=lambda c: order[_section(c)])
 
 
 def jsonable(value: Any) -> Any:

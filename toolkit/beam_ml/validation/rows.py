@@ -3,8 +3,9 @@
 `split_batch` is pure pandas (vectorised per rule); `ValidateRows` runs it on
 every batch of a PCollection with two outputs. A quarantined row keeps its
 fields plus ``_errors`` (the ids of the rules it failed), ``_line`` (its source
-line or index) and ``_file`` when read from a file. Rules about a column a batch
-lacks are skipped here: they fail as dataset-level checks.
+line or index) and ``_file`` when read from a file; with ``outliers`` rules,
+``_reasons`` (rule id -> the Beam detector's score and reason). Rules about a
+column a batch lacks are skipped here: they fail as dataset-level checks.
 """
 
 from __future__ import annotations
@@ -18,7 +19,11 @@ import pandas as pd
 
 from beam_ml.errors import BeamMLError
 from beam_ml.validation.base import RowRule, Rule
+from beam_ml.validation.outliers import Outliers
 from beam_ml.validation.rules import RuleSet
+
+# The column of quarantined rows holding the outlier detectors' reasons.
+REASONS = "_reasons"
 
 # The two outputs of `ValidateRows` (and the tags of its ParDo).
 INVALID = "invalid"
@@ -39,6 +44,9 @@ def split_batch(batch: pd.DataFrame, rules: Iterable[RowRule]) -> tuple[pd.DataF
     """
     ids: list[str] = []
     masks: list[np.ndarray] = []
+    rules = list(rules)
+    scored = any(isinstance(r, Outliers) for r in rules)
+    reasons: dict[str, np.ndarray] = {}
     for rule in rules:
         column = rule.column  # type: ignore[attr-defined]
         if column not in batch.columns:
@@ -46,12 +54,17 @@ def split_batch(batch: pd.DataFrame, rules: Iterable[RowRule]) -> tuple[pd.DataF
         series = batch[column]
         if isinstance(series, pd.DataFrame):  # duplicated column name: check the first
             series = series.iloc[:, 0]
-        mask = _failures(rule, series)
+        if isinstance(rule, Outliers):
+            scores = rule.scores(series)
+            mask = rule.flags(scores)
+            reasons[rule.id] = scores
+        else:
+            mask = _failures(rule, series)
         if mask.any():
             ids.append(rule.id)
             masks.append(mask)
     if not masks:
-        return batch, _empty_invalid(batch)
+        return batch, _empty_invalid(batch, scored)
     matrix = np.column_stack(masks)
     bad = matrix.any(axis=1)
     valid = batch[~bad]
@@ -59,6 +72,8 @@ def split_batch(batch: pd.DataFrame, rules: Iterable[RowRule]) -> tuple[pd.DataF
     names = np.asarray(ids, dtype=object)
     invalid["_errors"] = [list(names[row]) for row in matrix[bad]]
     invalid["_line"] = np.asarray(batch.index)[bad]
+    if scored:
+        invalid[REASONS] = _reasons(rules, reasons, matrix[bad], ids, np.asarray(bad))
     source_file = batch.attrs.get("file")
     if source_file and source_file != "<dataframe>":
         invalid["_file"] = source_file  # a glob reads many files: say which one
@@ -75,10 +90,32 @@ def _failures(rule: RowRule, series: pd.Series) -> np.ndarray:
         return np.asarray(rule.failures(text), dtype=bool)
 
 
-def _empty_invalid(batch: pd.DataFrame) -> pd.DataFrame:
+def _reasons(
+    rules: list[RowRule],
+    scores: dict[str, np.ndarray],
+    failed: np.ndarray,
+    ids: list[str],
+    bad: np.ndarray,
+) -> list[dict[str, str]]:
+    """Per quarantined row: each outlier rule it failed -> the detector's score and reason."""
+    by_id = {r.id: r for r in rules if isinstance(r, Outliers)}
+    positions = np.flatnonzero(bad)
+    out: list[dict[str, str]] = []
+    for row, flags in zip(positions, failed, strict=True):
+        said = {}
+        for rule_id, flag in zip(ids, flags, strict=True):
+            if flag and rule_id in by_id:
+                said[rule_id] = by_id[rule_id].reason(float(scores[rule_id][row]))
+        out.append(said)
+    return out
+
+
+def _empty_invalid(batch: pd.DataFrame, scored: bool = False) -> pd.DataFrame:
     empty = batch.iloc[:0].copy()
     empty["_errors"] = pd.Series([], dtype=object)
     empty["_line"] = pd.Series([], dtype="int64")
+    if scored:
+        empty[REASONS] = pd.Series([], dtype=object)
     return empty.reset_index(drop=True)
 
 

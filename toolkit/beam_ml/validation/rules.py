@@ -9,7 +9,7 @@ batch, so `ValidateRows` can quarantine them; dataset-level kinds are in
 
 >>> rs = RuleSet.from_yaml("rules: [{kind: not_null, column: species}]")
 >>> rs.rules[0]
-NotNull(column='species', max_share=0.0)
+NotNull(level='error', column='species', max_share=0.0)
 """
 
 from __future__ import annotations
@@ -23,22 +23,24 @@ import yaml
 
 from beam_ml.errors import BeamMLError
 from beam_ml.rendering import HtmlRepr, render
-from beam_ml.validation.base import TYPE_FAMILY, TYPES, RowRule, Rule
+from beam_ml.validation.base import LEVELS, TYPE_FAMILY, TYPES, RowRule, Rule
 from beam_ml.validation.dataset_rules import (
     PSI,
     ClassBalance,
     Completeness,
     JSDivergence,
+    KSDistance,
     LInfDistance,
     Mean,
-    Outliers,
     Quantile,
     RowCount,
     Schema,
     Std,
     Unique,
+    UnseenValues,
 )
 from beam_ml.validation.display import readable
+from beam_ml.validation.outliers import Outliers
 from beam_ml.validation.row_rules import AllowedValues, Length, NotNull, Range, Regex, TypeRule
 from beam_ml.validation.rules_yaml import (
     build_rule,
@@ -62,6 +64,7 @@ __all__ = [
     "ClassBalance",
     "Completeness",
     "JSDivergence",
+    "KSDistance",
     "LInfDistance",
     "Length",
     "Mean",
@@ -78,6 +81,7 @@ __all__ = [
     "Std",
     "TypeRule",
     "Unique",
+    "UnseenValues",
     "rule_from_dict",
 ]
 
@@ -91,6 +95,7 @@ RULE_KINDS: dict[str, type[Rule]] = {
         Completeness,
         Range,
         AllowedValues,
+        UnseenValues,
         Regex,
         Length,
         Unique,
@@ -103,10 +108,11 @@ RULE_KINDS: dict[str, type[Rule]] = {
         JSDivergence,
         LInfDistance,
         PSI,
+        KSDistance,
     )
 }
-ROW_KINDS = tuple(k for k, c in RULE_KINDS.items() if c.level == "row")
-DRIFT_KINDS = ("js_divergence", "linf_distance", "psi")
+ROW_KINDS = tuple(k for k, c in RULE_KINDS.items() if c.scope == "row")
+DRIFT_KINDS = ("js_divergence", "linf_distance", "psi", "ks_distance")
 
 
 def rule_from_dict(
@@ -114,8 +120,8 @@ def rule_from_dict(
 ) -> Rule:
     """Build one rule from its mapping; errors name the line when ``node`` is given.
 
-    >>> rule_from_dict({"kind": "range", "column": "x", "max": 5})
-    Range(column='x', min=None, max=5.0, max_share=0.0)
+    >>> rule_from_dict({"kind": "range", "column": "x", "max": 5, "level": "warn"})
+    Range(level='warn', column='x', min=None, max=5.0, max_share=0.0)
     """
     line = node_line(node)
     label = f"rule {index + 1}" if index is not None else "the rule"
@@ -143,6 +149,8 @@ class RuleSet(HtmlRepr):
     """
 
     rules: tuple[Rule, ...] = field(default_factory=tuple)
+    # rule id -> how inference set it (one sentence, written as a YAML comment)
+    notes: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rules", tuple(self.rules))
@@ -150,6 +158,12 @@ class RuleSet(HtmlRepr):
             if not isinstance(r, Rule):
                 raise BeamMLError.expected(
                     "rules", describe(r), "build them from beam_ml.validation.rules"
+                )
+            if r.level not in LEVELS:
+                raise BeamMLError.expected(
+                    f"the level of rule {r.id} to be one of {', '.join(LEVELS)}",
+                    repr(r.level),
+                    "write level: error or level: warn",
                 )
 
     def __len__(self) -> int:
@@ -189,7 +203,7 @@ class RuleSet(HtmlRepr):
 
     def to_yaml(self, path: str | Path | None = None) -> str:
         """The rules as YAML (written to ``path`` too when given)."""
-        text = dump_rules(self.rules, RULE_KINDS)
+        text = dump_rules(self.rules, RULE_KINDS, self.notes)
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
         return text
@@ -221,15 +235,18 @@ class RuleSet(HtmlRepr):
         return self.to_yaml()
 
     def to_html(self) -> str:
-        """A table of the rules: kind, column, row or dataset level, parameters."""
+        """A table of the rules: kind, column, level, row or dataset scope, parameters."""
         rows = []
         for rule in self.rules:
-            params = {k: v for k, v in rule.to_dict().items() if k not in ("kind", "column")}
+            params = {
+                k: v for k, v in rule.to_dict().items() if k not in ("kind", "column", "level")
+            }
             rows.append(
                 {
                     "kind": rule.kind,
                     "column": rule.target or "",
                     "level": rule.level,
+                    "scope": rule.scope,
                     # the YAML's field names; clipped: drift references can be long
                     "params": readable(params, limit=160, words=False),
                 }

@@ -7,6 +7,7 @@ fix it. `beam_ml.validation.rules.RuleSet` reads and writes through here::
     version: 1
     rules:
     - kind: range
+      level: error
       column: body_mass_g
       min: 2400.0
       max: 6600.0
@@ -27,11 +28,12 @@ from typing import Any
 import yaml
 
 from beam_ml.errors import BeamMLError, one_line
-from beam_ml.validation.base import RowRule, Rule
+from beam_ml.validation.base import OLD_LEVELS, RowRule, Rule
 
 HEADER = (
     "# beam-ml validation rules: edit freely, then `beam-ml validate DATA --rules FILE`.\n"
     "# kinds: {kinds}\n"
+    "# level: error fails the check (exit 1); warn is reported only (`--fail-on warn`).\n"
     "version: 1\n"
 )
 
@@ -131,8 +133,8 @@ def build_rule(
     fields = {f.name: f for f in dataclasses.fields(cls)}
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
-        if key == "kind":
-            continue
+        if key == "kind" or (key == "level" and value in OLD_LEVELS):
+            continue  # older files wrote the scope (row / dataset) as "level"
         key_line = node_line(children.get(str(key))) or line
         if key not in fields:
             raise fail(
@@ -249,15 +251,23 @@ def rule_items(data: Any, where: str, node: yaml.Node | None) -> list[tuple[Any,
     return [(item, item_nodes[i] if i < len(item_nodes) else None) for i, item in enumerate(items)]
 
 
-def dump_rules(rules: Iterable[Rule], kinds: Iterable[str]) -> str:
-    """The rules as commented YAML: one comment line per rule says what it checks."""
+def dump_rules(
+    rules: Iterable[Rule], kinds: Iterable[str], notes: dict[str, str] | None = None
+) -> str:
+    """The rules as commented YAML: one comment line per rule says what it checks.
+
+    ``notes`` (rule id -> a sentence) add how inference set the rule's bounds.
+    """
     rules = list(rules)
+    notes = notes or {}
     parts = [HEADER.format(kinds=", ".join(kinds)) + "rules:" + ("\n" if rules else " []\n")]
     for rule in rules:
         doc = rule.doc + (" (columns: [] = whole rows)" if rule.id == "unique" else "")
         if isinstance(rule, RowRule):
             doc += "; failing rows are quarantined, the check allows max_share of them"
         parts.append(f"# {rule.id}: {doc}\n")
+        if rule.id in notes:
+            parts.append(f"#   inferred: {notes[rule.id]}\n")
         parts.append(
             yaml.dump(
                 [rule.to_dict()], Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100
