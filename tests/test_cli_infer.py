@@ -71,3 +71,32 @@ def test_infer_with_a_repeated_key_keeps_every_row(model_path, tmp_path, capsys)
     assert list(predictions["island"]) == list(
         frame.loc[frame[FEATURES].notna().all(axis=1), "island"]
     )
+
+
+def test_infer_with_a_label_prints_and_writes_metrics_and_the_ab_verdict(
+    model_path, tmp_path, capsys
+):
+    path = bml.datasets.load("penguins")
+    out_json = tmp_path / "ab.json"
+    code = main(
+        [
+            "infer", path, "--model", f"sklearn:{model_path}", "--model-b", f"sklearn:{model_path}",
+            "--features", ",".join(FEATURES), "--label", "species", "--sample", "120",
+            "--json", str(out_json),
+        ]
+    )  # fmt: skip
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "metrics against species: a: " in printed
+    # the same model twice: no discordant rows, so no difference to find
+    assert "no significant difference on" in printed
+    evaluation = json.loads(out_json.read_text())["evaluation"]
+    frame = pd.read_csv(path).head(120)
+    answered = frame.dropna(subset=FEATURES)
+    with open(model_path, "rb") as handle:
+        model = pickle.load(handle)
+    accuracy = (model.predict(answered[FEATURES]) == answered["species"]).mean()
+    assert evaluation["models"]["a"]["accuracy"] == pytest.approx(accuracy)
+    assert evaluation["versus"]["discordant"] == {"champion_only": 0, "challenger_only": 0}
+    assert main(["infer", path, "--model", f"sklearn:{model_path}", "--label", "nope"]) == 2
+    assert "label column 'nope'" in capsys.readouterr().err

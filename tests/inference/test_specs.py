@@ -36,7 +36,7 @@ def test_parse_model_spec_reads_each_kind():
     "text, match",
     [
         ("m.pkl", "sklearn:PATH"),
-        ("onnx:m.onnx", "sklearn:PATH"),
+        ("caffe:m.caffemodel", "sklearn:PATH"),  # onnx: is a kind since issue 17
         ("pytorch:m.pt", "--model-class"),
     ],
 )

@@ -49,6 +49,15 @@ def add_infer_parser(subparsers: Any) -> None:
     parser.add_argument("--classes", metavar="A,B", help="labels of a PyTorch model's outputs")
     parser.add_argument("--preprocess", metavar="PKG.MOD:FN", help="DataFrame -> DataFrame")
     parser.add_argument("--postprocess", metavar="PKG.MOD:FN", help="DataFrame -> DataFrame")
+    parser.add_argument(
+        "--label", metavar="COL",
+        help="column of true values: accuracy, F1, ROC AUC... or MAE, RMSE, R2; with --model-b "
+        "also champion (A) vs challenger (B)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--task", choices=("auto", "classification", "regression"), default="auto",
+        help="with --label (auto: from the predictions)",
+    )  # fmt: skip
     parser.add_argument("--csv", metavar="OUT", help="write the predictions as CSV")
     parser.add_argument("--json", metavar="OUT", help="write the whole preview as JSON")
     parser.add_argument("--html", metavar="OUT", help="write the preview as an HTML page")
@@ -77,6 +86,8 @@ def run_infer(args: argparse.Namespace, beam_args: list[str]) -> int:
         "require_gpu": args.require_gpu,
         "how": "random" if args.random else "head",
         "seed": args.seed,
+        "label": args.label,
+        "task": args.task,
         "options": ["--runner=DirectRunner", *beam_args] if beam_args else None,
     }
     if args.split is not None and not args.model_b:
@@ -90,17 +101,55 @@ def run_infer(args: argparse.Namespace, beam_args: list[str]) -> int:
     else:
         source = data_source(args.path, args, quiet=args.quiet)
         result = preview_inference(source, _spec(args.model, args), key=args.key, **common)
+    from beam_ml.writing import replacing, write_text
+
     if args.csv:
-        result.predictions.to_csv(args.csv)
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as handle:
-            handle.write(result.to_json())
+        with replacing(args.csv) as temp:
+            result.predictions.to_csv(temp)
+    if args.json:  # under a temporary name, renamed when complete (an interrupted run: none)
+        write_text(args.json, result.to_json())
     if args.html:
-        with open(args.html, "w", encoding="utf-8") as handle:
-            handle.write(render_page(result.to_dict()))
+        write_text(args.html, render_page(result.to_dict()))
     if not args.quiet:
         print(result._repr_mimebundle_()["text/plain"])
+        for line in evaluation_lines(result.evaluation):
+            print(line)
     return 0
+
+
+def evaluation_lines(evaluation: dict[str, Any] | None) -> list[str]:
+    """A few plain lines of label metrics (4 significant digits) and the verdict.
+
+    >>> evaluation_lines({"label": "y", "metrics": {"task": "regression", "rows": 9,
+    ...                   "mae": 1.5, "rmse": 2.0, "r2": 0.5}})
+    ['metrics against y: model: 9 rows, MAE 1.5, RMSE 2, R2 0.5']
+    """
+    if not evaluation:
+        return []
+    models = evaluation.get("models") or {"model": evaluation.get("metrics") or {}}
+    parts = []
+    for name, m in models.items():
+        if m.get("task") == "classification" and m.get("accuracy") is not None:
+            text = f"accuracy {m['accuracy']:.4g}, F1 macro {m['f1_macro']:.4g}"
+            if m.get("roc_auc") is not None:
+                text += f", ROC AUC {m['roc_auc']:.4g}"
+        elif m.get("mae") is not None:
+            text = f"MAE {m['mae']:.4g}, RMSE {m['rmse']:.4g}, R2 {m['r2']:.4g}"
+        else:
+            text = "no labelled rows"
+        parts.append(f"{name}: {m.get('rows', 0)} rows, {text}")
+    lines = [f"metrics against {evaluation.get('label')}: " + "; ".join(parts)]
+    versus = evaluation.get("versus")
+    if versus:
+        low, high = versus["difference_ci"]
+        ci = f" [{low:.4g}, {high:.4g}]" if low is not None and high is not None else ""
+        diff = versus["difference"]
+        lines.append(
+            f"champion {versus['champion']} vs challenger {versus['challenger']} "
+            f"({versus['metric']}, {versus['test']}): difference "
+            f"{'n/a' if diff is None else format(diff, '.4g')}{ci}: {versus['verdict']}"
+        )
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:

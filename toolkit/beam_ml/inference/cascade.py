@@ -17,8 +17,9 @@ from typing import Any
 import apache_beam as beam
 import pandas as pd
 
-from beam_ml.errors import BeamMLError
+from beam_ml.errors import BeamMLError, check_choice
 from beam_ml.inference.dead_letters import RowErrors, TagModel
+from beam_ml.inference.evaluate import TASKS, Evaluate, Target, parse_labels
 from beam_ml.inference.imports import import_callable
 from beam_ml.inference.run_model import RunModel
 
@@ -48,6 +49,8 @@ class CascadeModels(beam.PTransform):
     ``between`` or in B, with a first column ``model`` (``'a'``, ``'between'``,
     ``'b'``). ``device`` is exactly ``'CPU'`` or ``'GPU'``; A's and B's
     RunInference metrics are in namespaces ``BeamML_model_a`` and ``BeamML_model_b``.
+    With ``label`` there is also ``"metrics"`` over the rows that reached B: a
+    plain ``'COL'`` is B's label, ``'a=COL1,b=COL2'`` names each model's.
 
     >>> out = batches | CascadeModels(species, mass, "mymod:gentoo_only")  # doctest: +SKIP
     """
@@ -59,16 +62,23 @@ class CascadeModels(beam.PTransform):
         between: Any = None,
         device: str = "CPU",
         accelerator: str | None = None,
+        label: Any = None,
+        task: str = "auto",
     ) -> None:
         super().__init__()
         self.first, self.second = first, second
         self.between = between
         self.fn = import_callable(between, "between function")
+        # A plain label is the final model's truth; 'a=COL,b=COL' names each one's.
+        plain = isinstance(label, str) and "=" not in label
+        self.labels = parse_labels(f"b={label}" if plain else label, ["a", "b"])
+        self.task = check_choice("task", task, TASKS)
+        exclude = tuple(sorted(set(self.labels.values())))
         self.runs = {
             "a": RunModel(first, device, prefix="a_", with_errors=True,
-                          metrics_namespace="BeamML_model_a"),
+                          metrics_namespace="BeamML_model_a", exclude=exclude),
             "b": RunModel(second, device, prefix="b_", with_errors=True,
-                          metrics_namespace="BeamML_model_b"),
+                          metrics_namespace="BeamML_model_b", exclude=exclude),
         }  # fmt: skip
         if accelerator:
             self.with_resource_hints(accelerator=accelerator)
@@ -93,4 +103,8 @@ class CascadeModels(beam.PTransform):
             )
         b_out, b_err = b_in | "Model B" >> self.runs["b"]
         errors.append(b_err | "TagB" >> beam.ParDo(TagModel("b")))
-        return {"predictions": b_out, "errors": tuple(errors) | "Errors" >> beam.Flatten()}
+        out = {"predictions": b_out, "errors": tuple(errors) | "Errors" >> beam.Flatten()}
+        if self.labels:
+            targets = [Target(n, f"{n}_", col) for n, col in sorted(self.labels.items())]
+            out["metrics"] = b_out | "Evaluate" >> Evaluate(targets, self.task)
+        return out

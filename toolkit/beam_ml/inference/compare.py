@@ -21,8 +21,9 @@ import apache_beam as beam
 import numpy as np
 import pandas as pd
 
-from beam_ml.errors import BeamMLError
+from beam_ml.errors import BeamMLError, check_choice
 from beam_ml.inference.dead_letters import TagModel
+from beam_ml.inference.evaluate import TASKS, Evaluate, Target, parse_labels
 from beam_ml.inference.run_model import RunModel
 
 __all__ = ["CompareModels", "check_split", "default_prefixes"]
@@ -160,6 +161,8 @@ class CompareModels(beam.PTransform):
     models) the traffic is split instead: each row goes to A with probability
     0.3, else to B, unprefixed, and ``model`` says which one answered.
     Model ``x``'s RunInference metrics are in namespace ``BeamML_model_x``.
+    With ``label`` (``'COL'``, or ``'a=COL,b=COL'``) there is also ``"metrics"``:
+    each model's metrics and, for two models, champion (a) vs challenger (b).
 
     >>> out = batches | CompareModels([spec_a, spec_b], "CPU")  # doctest: +SKIP
     """
@@ -172,6 +175,8 @@ class CompareModels(beam.PTransform):
         split: float | None = None,
         seed: int = 0,
         accelerator: str | None = None,
+        label: Any = None,
+        task: str = "auto",
     ) -> None:
         super().__init__()
         self.specs = list(specs)
@@ -184,6 +189,9 @@ class CompareModels(beam.PTransform):
         self.split = split
         self.seed = seed
         self.names = [p.rstrip("_") or p for p in self.prefixes]
+        self.labels = parse_labels(label, self.names)
+        self.task = check_choice("task", task, TASKS)
+        exclude = tuple(sorted(set(self.labels.values())))
         self.runs = [
             RunModel(
                 spec,
@@ -192,6 +200,7 @@ class CompareModels(beam.PTransform):
                 passthrough=split is not None,
                 with_errors=True,
                 metrics_namespace=f"BeamML_model_{name}",
+                exclude=exclude,
             )
             for spec, prefix, name in zip(self.specs, self.prefixes, self.names, strict=True)
         ]
@@ -224,7 +233,20 @@ class CompareModels(beam.PTransform):
                 _JoinPredictions(self.prefixes, [s.key for s in self.specs])
             ).with_outputs("errors", main="rows")
         )
-        return {"predictions": joined.rows, "errors": joined.errors}
+        return self._with_metrics({"predictions": joined.rows, "errors": joined.errors})
+
+    def _with_metrics(self, out: dict[str, Any]) -> dict[str, Any]:
+        """``out`` plus ``"metrics"`` (one evaluation per window) when there are labels."""
+        if not self.labels:
+            return out
+        split = self.split is not None
+        targets = [
+            Target(name, "" if split else prefix, self.labels[name])
+            for name, prefix in zip(self.names, self.prefixes, strict=True)
+            if name in self.labels
+        ]
+        evaluate = Evaluate(targets, self.task, split=split)
+        return {**out, "metrics": out["predictions"] | "Evaluate" >> evaluate}
 
     def _split(self, batches: Any) -> dict[str, Any]:
         routed = batches | "SplitTraffic" >> beam.ParDo(
@@ -236,7 +258,7 @@ class CompareModels(beam.PTransform):
             rows, failed = part | f"Model{label}" >> run
             predictions.append(rows | f"Tag{label}" >> beam.ParDo(TagModel(name)))
             errors.append(failed | f"TagErrors{label}" >> beam.ParDo(TagModel(name)))
-        return {
+        return self._with_metrics({
             "predictions": tuple(predictions) | "Predictions" >> beam.Flatten(),
             "errors": tuple(errors) | "Errors" >> beam.Flatten(),
-        }
+        })  # fmt: skip

@@ -39,6 +39,18 @@ def error_text(exc_info: Any) -> tuple[str, str]:
     return name, one_line(text.split(" [while running", 1)[0], 300)
 
 
+class GaveUp(Exception):
+    """A batch that failed after its own retries (a remote endpoint that stayed down).
+
+    Its rows are errors as they are: bisecting it would only retry the outage.
+    """
+
+
+def _gave_up(exc_info: Any) -> bool:
+    exc_type = exc_info[0]
+    return isinstance(exc_type, type) and issubclass(exc_type, GaveUp)
+
+
 def _is_structural(exc_info: Any) -> bool:
     exc_type = exc_info[0]
     return isinstance(exc_type, type) and issubclass(exc_type, BeamMLError)
@@ -85,7 +97,7 @@ class RetryFailed(beam.DoFn):
         batch, exc_info = element
         if _is_structural(exc_info):
             raise BeamMLError(error_text(exc_info)[1])
-        if not isinstance(batch, pd.DataFrame) or len(batch) <= 1:
+        if not isinstance(batch, pd.DataFrame) or len(batch) <= 1 or _gave_up(exc_info):
             yield beam.pvalue.TaggedOutput("errors", error_rows(batch, exc_info, "inference"))
             return
         if self.model is None:
@@ -101,7 +113,7 @@ class RetryFailed(beam.DoFn):
             except BeamMLError:
                 raise
             except Exception as error:
-                if len(part) > 1:
+                if len(part) > 1 and not isinstance(error, GaveUp):
                     pending += [part.iloc[: len(part) // 2], part.iloc[len(part) // 2 :]]
                 else:
                     yield beam.pvalue.TaggedOutput(

@@ -96,6 +96,8 @@ class FrameModelHandler(ModelHandler):
         self.prefix = prefix
         self.passthrough = passthrough
         self.token = token or json.dumps(spec.to_dict(), sort_keys=True) + beam_device
+        # Columns never fed to a model chosen by default (a label rides along for metrics).
+        self.exclude: tuple[str, ...] = ()
 
     # -- loading
     def load_model(self) -> Any:
@@ -118,7 +120,7 @@ class FrameModelHandler(ModelHandler):
         self, batch: pd.DataFrame, model: Any, inference_args: dict[str, Any] | None = None
     ) -> list[pd.DataFrame]:
         self._count_device(model)
-        features = self.spec.feature_columns(batch, model)
+        features = self.spec.feature_columns(batch, model, self.exclude)
         columns = self.spec.infer(self.base, model, batch, features, inference_args)
         # One DataFrame constructor per batch: adding columns one by one costs
         # ~5x more, and this runs once per element.

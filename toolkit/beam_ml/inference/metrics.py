@@ -15,6 +15,13 @@ from typing import Any
 from beam_ml.inference.device import DeviceChoice
 from beam_ml.inference.handlers import DEVICE_NAMESPACE
 
+REMOTE_COUNTERS = (
+    "remote_requests",
+    "remote_retries",
+    "remote_failed_requests",
+    "remote_gave_up_batches",
+)
+
 
 def _metric_value(result: Any) -> Any:
     committed = getattr(result, "committed", None)
@@ -59,6 +66,9 @@ def beam_metrics(metrics: Any, namespace: str, seconds: float | None = None) -> 
         "failed_batches": int(counters.get("failed_batches_counter", 0)),
         "retried_rows": int(counters.get("retried_rows", 0)),
     }
+    for name in REMOTE_COUNTERS:  # a remote model's requests, retries and give-ups
+        if name in counters:
+            out[name] = int(counters[name])
     size = dists.get("inference_request_batch_size")
     if size:
         out.update(

@@ -22,10 +22,11 @@ from typing import Any
 import apache_beam as beam
 import pandas as pd
 
-from beam_ml.errors import check_choice, check_positive_int
+from beam_ml.errors import BeamMLError, check_choice, check_positive_int
 from beam_ml.inference.cascade import CascadeModels
 from beam_ml.inference.compare import CompareModels, check_split
 from beam_ml.inference.device import Probe, resolve_device, resolve_step_device
+from beam_ml.inference.evaluate import parse_labels
 from beam_ml.inference.metrics import beam_metrics
 from beam_ml.inference.results import InferencePreview, ModelComparison, sample_batches
 from beam_ml.inference.run_model import InferModel, RunModel
@@ -50,6 +51,7 @@ __all__ = [
     "SklearnModel",
     "beam_metrics",
     "cascade",
+    "check_labels",
     "compare_models",
     "handler_for",
     "parse_model_spec",
@@ -120,6 +122,8 @@ def preview_inference(
     seed: int = 0,
     batch_rows: int = PREVIEW_BATCH_ROWS,
     options: Any = None,
+    label: str | None = None,
+    task: str = "auto",
 ) -> InferencePreview:
     """Run the real RunInference (:class:`InferModel`) over a sample of ``source``.
 
@@ -127,6 +131,9 @@ def preview_inference(
     a string like ``'sklearn:model.pkl'``. ``how='random'`` takes a uniform
     sample instead of the first rows. ``key`` names a column carried through
     untouched (it may repeat); rows join back by position, not by key.
+    ``label`` names the column of true values: the result's ``evaluation``
+    then holds accuracy, F1, ROC AUC... or MAE, RMSE, R²... (``task`` is
+    guessed from the predictions unless given).
 
     >>> p = preview_inference("penguins.csv", "sklearn:model.pkl",
     ...                       features=["bill_length_mm", "bill_depth_mm"])  # doctest: +SKIP
@@ -137,7 +144,8 @@ def preview_inference(
     choice = resolve_step_device(device, [spec], device_probe, require_gpu)
     frame = read_sample(source, sample, how, seed)
     spec.check(frame.columns)
-    transform = InferModel(spec, choice.beam_device)
+    check_labels({"model": label} if label else {}, {"model": spec}, frame.columns)
+    transform = InferModel(spec, choice.beam_device, label=label, task=task)
     outputs, metrics, seconds = run_sample(frame, transform, batch_rows, options)
     return InferencePreview.from_outputs(
         frame, outputs, choice, spec, metrics=metrics, seconds=seconds
@@ -159,11 +167,16 @@ def compare_models(
     seed: int = 0,
     batch_rows: int = PREVIEW_BATCH_ROWS,
     options: Any = None,
+    label: Any = None,
+    task: str = "auto",
 ) -> ModelComparison:
     """A/B (:class:`CompareModels`): the same sample through two models, side by side.
 
     With ``split=0.3`` the traffic is split instead: each row goes to A with
     probability 0.3, else to B, and ``model`` says which one answered.
+    With ``label``, ``evaluation`` holds each model's metrics and, under
+    ``versus``, champion A against challenger B: both metrics with 95 %
+    intervals, the (paired, or for a split unpaired) difference and a verdict.
 
     >>> c = compare_models("penguins.csv", "sklearn:lr.pkl", "sklearn:rf.pkl")  # doctest: +SKIP
     >>> c.agreement                                                            # doctest: +SKIP
@@ -176,7 +189,10 @@ def compare_models(
     frame = read_sample(source, sample, how, seed)
     for spec in specs:
         spec.check(frame.columns)
-    transform = CompareModels(specs, choice.beam_device, split=split, seed=seed)
+    check_labels(parse_labels(label, ["a", "b"]), {"a": specs[0], "b": specs[1]}, frame.columns)
+    transform = CompareModels(
+        specs, choice.beam_device, split=split, seed=seed, label=label, task=task
+    )
     outputs, metrics, seconds = run_sample(frame, transform, batch_rows, options)
     return ModelComparison.from_outputs(
         frame, outputs, choice, specs, split=split, metrics=metrics, seconds=seconds
@@ -198,12 +214,15 @@ def cascade(
     seed: int = 0,
     batch_rows: int = PREVIEW_BATCH_ROWS,
     options: Any = None,
+    label: Any = None,
+    task: str = "auto",
 ) -> InferencePreview:
     """Cascade (:class:`CascadeModels`): model A's output, through ``between``, feeds B.
 
     A adds ``a_*`` columns to each batch; ``between(batch) -> batch`` (a function
     or an import path; identity by default) may filter rows or derive B's
     features; B adds ``b_*`` columns. ``features`` and ``key`` apply to A.
+    ``label`` is B's true column (``'a=COL1,b=COL2'`` for both models').
 
     >>> cascade("penguins.csv", "sklearn:species.pkl", "sklearn:mass.pkl",
     ...         between=lambda df: df[df.a_prediction == "Gentoo"])  # doctest: +SKIP
@@ -212,14 +231,34 @@ def cascade(
     second = with_columns(model_b)
     check_positive_int("batch_rows", batch_rows)
     choice = resolve_step_device(device, [first, second], device_probe, require_gpu)
-    transform = CascadeModels(first, second, between, choice.beam_device)
+    transform = CascadeModels(first, second, between, choice.beam_device, label=label, task=task)
     frame = read_sample(source, sample, how, seed)
     first.check(frame.columns)
     second.check()
+    check_labels(transform.labels, {"a": first, "b": second}, frame.columns)
     outputs, metrics, seconds = run_sample(frame, transform, batch_rows, options)
     return InferencePreview.from_cascade_outputs(
         frame, outputs, choice, first, second, metrics=metrics, seconds=seconds
     )
+
+
+def check_labels(labels: dict[str, str], specs: dict[str, Any], columns: Any) -> None:
+    """Each label column is in the data and is not one of its model's features.
+
+    >>> check_labels({"model": "y"}, {"model": SklearnModel(path="m.pkl")}, ["x", "y"])
+    """
+    names = [str(c) for c in columns]
+    for model, column in labels.items():
+        if column not in names:
+            raise BeamMLError.expected(
+                f"label column {column!r} in the data", f"columns {names[:20]!r}",
+                "fix label= (names are case-sensitive)",
+            )  # fmt: skip
+        if column in (specs[model].features or ()):
+            raise BeamMLError.expected(
+                f"label {column!r} not among the features of model {model}",
+                "it is one", "drop it from features=",
+            )  # fmt: skip
 
 
 def handler_for(spec: ModelSpec, device: str = "auto", probe: Probe | None = None) -> Any:

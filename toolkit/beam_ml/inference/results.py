@@ -28,7 +28,13 @@ from beam_ml.inference.metrics import beam_metrics, model_metrics, ran_on
 from beam_ml.inference.view import render_html, render_text
 from beam_ml.rendering import HtmlRepr
 
-__all__ = ["InferencePreview", "ModelComparison", "frame_dict", "sample_batches"]
+__all__ = [
+    "InferencePreview",
+    "ModelComparison",
+    "evaluation_of",
+    "frame_dict",
+    "sample_batches",
+]
 
 
 def sample_batches(frame: pd.DataFrame, batch_rows: int) -> list[pd.DataFrame]:
@@ -90,6 +96,16 @@ def _errors(sample: pd.DataFrame, frames: list[pd.DataFrame], tagged: bool) -> p
     return result
 
 
+def evaluation_of(outputs: dict[str, list[Any]]) -> dict[str, Any] | None:
+    """The label metrics a run gave (``"metrics"``; ``"metrics.json"`` from a step), if any.
+
+    >>> evaluation_of({"metrics": [{"label": "y"}]})
+    {'label': 'y'}
+    """
+    found = outputs.get("metrics") or outputs.get("metrics.json") or []
+    return dict(found[0]) if found else None
+
+
 def frame_dict(frame: pd.DataFrame) -> dict[str, Any]:
     """A DataFrame as JSON-ready ``{"columns", "index", "data"}`` (full precision)."""
     data = json.loads(frame.to_json(orient="split", default_handler=str, date_format="iso"))
@@ -106,7 +122,9 @@ class InferencePreview(HtmlRepr):
     columns; ``errors`` the rows whose inference failed, with their error;
     ``device`` / ``device_reason`` what actually ran and why (``device_requested``
     what was asked); ``metrics`` Beam's RunInference metrics of the run (for a
-    cascade, one dict per model under ``"a"`` and ``"b"``).
+    cascade, one dict per model under ``"a"`` and ``"b"``); ``evaluation`` the
+    predictions against a label, when one was given (see
+    :mod:`beam_ml.inference.evaluate` for its keys).
     """
 
     predictions: pd.DataFrame = field(compare=False, repr=False)
@@ -118,6 +136,7 @@ class InferencePreview(HtmlRepr):
     sample_rows: int
     kind: str = "preview"
     device_requested: str | None = None
+    evaluation: dict[str, Any] | None = field(default=None, compare=False)
 
     @classmethod
     def from_outputs(
@@ -151,6 +170,7 @@ class InferencePreview(HtmlRepr):
             models={"model": spec.to_dict()},
             sample_rows=len(frame) if sample is None else int(sample),
             device_requested=choice.requested,
+            evaluation=evaluation_of(outputs),
         )
 
     @classmethod
@@ -179,6 +199,7 @@ class InferencePreview(HtmlRepr):
             sample_rows=len(frame) if sample is None else int(sample),
             kind="cascade",
             device_requested=choice.requested,
+            evaluation=evaluation_of(outputs),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -192,6 +213,7 @@ class InferencePreview(HtmlRepr):
             "metrics": self.metrics,
             "predictions": frame_dict(self.predictions),
             "errors": frame_dict(self.errors),
+            "evaluation": self.evaluation,
         }
 
     def to_json(self) -> str:
@@ -252,6 +274,7 @@ class ModelComparison(InferencePreview):
             sample_rows=len(frame) if sample is None else int(sample),
             kind="split" if split is not None else "compare",
             device_requested=choice.requested,
+            evaluation=evaluation_of(outputs),
             agreement=agreement,
             split=split,
         )

@@ -15,7 +15,7 @@ Exported pipelines use it as::
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import apache_beam as beam
@@ -24,6 +24,7 @@ from apache_beam.ml.inference.base import RunInference
 
 from beam_ml.errors import check_choice, check_positive_int
 from beam_ml.inference.dead_letters import RetryFailed, RowErrors
+from beam_ml.inference.evaluate import TASKS, Evaluate, Target
 from beam_ml.inference.imports import import_callable
 
 __all__ = ["InferModel", "RunModel"]
@@ -102,15 +103,19 @@ class RunModel(beam.PTransform):
         with_errors: bool = False,
         metrics_namespace: str | None = None,
         flatten: bool = True,
+        exclude: Sequence[str] = (),
     ) -> None:
         super().__init__()
         self.spec = spec
         self.device = check_choice("device", device, ("CPU", "GPU"))
         self.max_batch_rows = check_positive_int("max_batch_rows", max_batch_rows, allow_none=True)
+        if self.max_batch_rows is None:  # a remote model bounds its requests' rows
+            self.max_batch_rows = getattr(spec, "max_batch_rows", None)
         self.prefix = prefix
         self.passthrough = passthrough
         self.with_errors = with_errors
         self.flatten = flatten
+        self.exclude = tuple(exclude)
         self.pre = _wrapped(spec.preprocess, "preprocess function")
         self.post = _wrapped(spec.postprocess, "postprocess function")
         self.namespace = metrics_namespace or f"BeamML_{spec.kind}"
@@ -124,6 +129,9 @@ class RunModel(beam.PTransform):
         core = self.spec.handler(
             self.device, prefix=self.prefix, passthrough=self.passthrough, token=self.token
         )
+        core.exclude = self.exclude
+        if hasattr(core.base, "metrics_namespace"):  # a remote handler counts its retries here
+            core.base.metrics_namespace = self.namespace
         main: Any = core.with_preprocess_fn(self.pre) if self.pre is not None else core
         if self.post is not None:
             main = main.with_postprocess_fn(self.post)
@@ -156,6 +164,11 @@ class RunModel(beam.PTransform):
 class InferModel(beam.PTransform):
     """One model over batches: ``{"predictions": rows with prediction columns, "errors": ...}``.
 
+    With ``label`` (a column of the input) it also gives ``"metrics"``: one
+    dict per window comparing the predictions with the label
+    (:class:`~beam_ml.inference.evaluate.Evaluate`); the label column is never
+    one of the model's default features.
+
     What the infer step applies and ``bml.preview_inference`` runs on the sample:
     :class:`RunModel` with its per-row dead letters, every input column kept
     (a ``key`` column rides along untouched, as Beam's ``KeyedModelHandler``
@@ -173,9 +186,14 @@ class InferModel(beam.PTransform):
         max_batch_rows: int | None = None,
         metrics_namespace: str | None = None,
         accelerator: str | None = None,
+        label: str | None = None,
+        task: str = "auto",
     ) -> None:
         super().__init__()
         self.spec = spec
+        self.prefix = prefix
+        self.label_column = label  # not `label`: a PTransform's label is its name
+        self.task = check_choice("task", task, TASKS)
         self.run = RunModel(
             spec,
             device,
@@ -183,6 +201,7 @@ class InferModel(beam.PTransform):
             max_batch_rows=max_batch_rows,
             with_errors=True,
             metrics_namespace=metrics_namespace,
+            exclude=(label,) if label else (),
         )
         self.namespace = self.run.namespace
         if accelerator:
@@ -193,4 +212,8 @@ class InferModel(beam.PTransform):
 
     def expand(self, batches: Any) -> dict[str, Any]:
         predictions, errors = batches | "RunModel" >> self.run
-        return {"predictions": predictions, "errors": errors}
+        out = {"predictions": predictions, "errors": errors}
+        if self.label_column:
+            target = Target("model", self.prefix, self.label_column)
+            out["metrics"] = predictions | "Evaluate" >> Evaluate([target], self.task)
+        return out

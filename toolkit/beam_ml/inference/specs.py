@@ -117,17 +117,22 @@ class _Spec:
     def load_hint(self) -> str:
         return "check that the file is a model saved for this kind of spec"
 
-    def feature_columns(self, batch: pd.DataFrame, model: Any) -> list[str]:
-        features = self.features or self.default_features(batch, model)
+    def feature_columns(
+        self, batch: pd.DataFrame, model: Any, exclude: Sequence[str] = ()
+    ) -> list[str]:
+        features = self.features or self.default_features(batch, model, exclude)
         missing = [c for c in features if c not in batch.columns]
         if missing:
             raise missing_columns(missing, list(batch.columns))
         return list(features)
 
-    def default_features(self, batch: pd.DataFrame, model: Any) -> list[str]:
-        # The key is carried through, never fed to the model (as KeyedModelHandler does).
+    def default_features(
+        self, batch: pd.DataFrame, model: Any, exclude: Sequence[str] = ()
+    ) -> list[str]:
+        # The key is carried through, never fed to the model (as KeyedModelHandler
+        # does); so is a label column, which is there for the metrics.
         numeric = batch.select_dtypes(include="number").columns
-        return [str(c) for c in numeric if c != self.key]
+        return [str(c) for c in numeric if c != self.key and c not in exclude]
 
     def infer(
         self,
@@ -182,11 +187,13 @@ class SklearnModel(_Spec):
     def load_hint(self) -> str:
         return "save the model with pickle.dump or joblib.dump (file_type='joblib' for joblib)"
 
-    def default_features(self, batch: pd.DataFrame, model: Any) -> list[str]:
+    def default_features(
+        self, batch: pd.DataFrame, model: Any, exclude: Sequence[str] = ()
+    ) -> list[str]:
         names = getattr(model, "feature_names_in_", None)
         if names is not None:
             return [str(n) for n in names]
-        return super().default_features(batch, model)
+        return super().default_features(batch, model, exclude)
 
     def infer(self, base, model, batch, features, inference_args):
         return sklearn_infer(self, base, model, batch, features, inference_args)
@@ -311,23 +318,27 @@ class CustomModel(_Spec):
         return custom_infer(self, base, model, batch, features, inference_args)
 
 
-KINDS = ("sklearn", "pytorch", "torchscript", "custom")
+KINDS = ("sklearn", "pytorch", "torchscript", "custom", "remote", "onnx", "xgboost", "tensorflow")
+# kinds whose specs live in beam_ml.inference.frameworks (imported when used)
+_MORE_KINDS = ("remote", "onnx", "xgboost", "tensorflow")
 ModelSpec = SklearnModel | PytorchModel | CustomModel
 
 
 def parse_model_spec(text: str, **options: Any) -> ModelSpec:
-    """Parse ``'sklearn:PATH'``, ``'pytorch:PATH'``, ``'torchscript:PATH'`` or
-    ``'custom:pkg.mod:obj'`` (the magics' and CLI's ``--model``) into a spec.
+    """Parse ``'sklearn:PATH'``, ``'pytorch:PATH'``, ``'torchscript:PATH'``,
+    ``'custom:pkg.mod:obj'``, ``'remote:URL'``, ``'onnx:PATH'``, ``'xgboost:PATH'``
+    or ``'tensorflow:PATH'`` (the magics' and CLI's ``--model``) into a spec.
 
     >>> parse_model_spec("sklearn:m.pkl", features="a,b").features
     ('a', 'b')
     """
-    if isinstance(text, SklearnModel | PytorchModel | CustomModel):
-        return text
+    if isinstance(text, _Spec):
+        return text  # type: ignore[return-value]
     kind, sep, rest = str(text).partition(":")
     if not sep or kind not in KINDS or not rest:
         raise BeamMLError.expected(
-            "a model like sklearn:PATH, pytorch:PATH, torchscript:PATH or custom:pkg.mod:obj",
+            "a model like sklearn:PATH, pytorch:PATH, torchscript:PATH, custom:pkg.mod:obj, "
+            "remote:URL, onnx:PATH, xgboost:PATH or tensorflow:PATH",
             repr(text),
             "prefix the path with its kind",
         )
@@ -335,6 +346,10 @@ def parse_model_spec(text: str, **options: Any) -> ModelSpec:
     if isinstance(options.get("model_params"), str):
         options["model_params"] = json.loads(options["model_params"])
     try:
+        if kind in _MORE_KINDS:
+            from beam_ml.inference.frameworks import build
+
+            return build(kind, rest, options)  # type: ignore[return-value]
         if kind == "sklearn":
             return SklearnModel(path=rest, **options)
         if kind == "pytorch":
@@ -361,7 +376,7 @@ def with_columns(model: Any, features: Any = None, key: Any = None) -> ModelSpec
     >>> with_columns("sklearn:m.pkl", features=["a"]).features
     ('a',)
     """
-    if isinstance(model, SklearnModel | PytorchModel | CustomModel):
+    if isinstance(model, _Spec):
         changes = {k: v for k, v in (("features", features), ("key", key)) if v is not None}
-        return replace(model, **changes) if changes else model
+        return replace(model, **changes) if changes else model  # type: ignore[return-value]
     return parse_model_spec(str(model), features=features, key=key)

@@ -36,7 +36,8 @@ class InferStep(ModelStep):
     position: ClassVar[int] = 4
     usage: ClassVar[str] = (
         "%beam_ml infer NAME --model KIND:PATH [--features A,B] [--key COL] "
-        "[--device auto|cpu|gpu] [--model-class PKG.MOD:CLASS] [--sample N] [-o VAR]"
+        "[--device auto|cpu|gpu] [--model-class PKG.MOD:CLASS] [--label COL] [--sample N] "
+        "[-o VAR]"
     )
 
     def model_paths(self) -> tuple[str, ...]:
@@ -46,8 +47,9 @@ class InferStep(ModelStep):
         from beam_ml.inference import InferModel
 
         transform = InferModel(
-            self.specs()[0], self.beam_device(), accelerator=self.resource_hint()
-        )
+            self.specs()[0], self.beam_device(), accelerator=self.resource_hint(),
+            **self.label_args(),
+        )  # fmt: skip
         return batches_of(inputs[self.input]) | "RunModel" >> transform
 
     def result_from(self, frame: Any, outputs: dict[str, Any], choice: Any, **run: Any) -> Any:
@@ -82,7 +84,8 @@ class CompareStep(ModelStep):
     kind: ClassVar[str] = "compare"
     position: ClassVar[int] = 5
     usage: ClassVar[str] = (
-        "%beam_ml compare NAME --model KIND:PATH --model KIND:PATH [--features A,B] [-o VAR]"
+        "%beam_ml compare NAME --model KIND:PATH --model KIND:PATH [--features A,B] "
+        "[--label COL] [-o VAR]"
     )
 
     def __post_init__(self) -> None:
@@ -99,8 +102,9 @@ class CompareStep(ModelStep):
         from beam_ml.inference import CompareModels
 
         transform = CompareModels(
-            self.specs(), self.beam_device(), self.prefixes(), accelerator=self.resource_hint()
-        )
+            self.specs(), self.beam_device(), self.prefixes(), accelerator=self.resource_hint(),
+            **self.label_args(),
+        )  # fmt: skip
         return batches_of(inputs[self.input]) | "Compare" >> transform
 
     def result_from(self, frame: Any, outputs: dict[str, Any], choice: Any, **run: Any) -> Any:
@@ -149,7 +153,7 @@ class CascadeStep(ModelStep):
     position: ClassVar[int] = 6
     usage: ClassVar[str] = (
         "%beam_ml cascade NAME --model KIND:PATH --then KIND:PATH [--between PKG.MOD:FUNC] "
-        "[--features A,B] [-o VAR]"
+        "[--features A,B] [--label COL|a=COL,b=COL] [-o VAR]"
     )
 
     def __post_init__(self) -> None:
@@ -168,9 +172,15 @@ class CascadeStep(ModelStep):
 
         first, then = self.specs()
         transform = CascadeModels(
-            first, then, self.between, self.beam_device(), accelerator=self.resource_hint()
-        )
+            first, then, self.between, self.beam_device(), accelerator=self.resource_hint(),
+            **self.label_args(),
+        )  # fmt: skip
         return batches_of(inputs[self.input]) | "Cascade" >> transform
+
+    def labels(self, names: list[str]) -> dict[str, str]:
+        # a plain label is the final model's truth, as in CascadeModels
+        plain = self.label is not None and "=" not in self.label
+        return super().labels(names) if not plain else {"b": str(self.label).strip()}
 
     def check_specs(self, frame: Any) -> None:
         first, then = self.specs()

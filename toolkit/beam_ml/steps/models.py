@@ -46,6 +46,9 @@ class ModelStep(Step):
     classes: tuple[str, ...] | None = None
     preprocess: str | None = None
     postprocess: str | None = None
+    # the column of true values ('COL', or 'a=COL,b=COL'): metrics.json and the preview's metrics
+    label: str | None = None
+    task: str = "auto"
     uses_device: ClassVar[bool] = True
     files: ClassVar[tuple[str, ...]] = ("predictions-*.jsonl", "errors-*.jsonl")
     view: ClassVar[str] = "beam_ml.notebook.widgets:InferenceView"
@@ -55,8 +58,10 @@ class ModelStep(Step):
         check_step_name(getattr(self, "input", ""))
         object.__setattr__(self, "features", tuple_of_str("features", self.features))
         object.__setattr__(self, "classes", tuple_of_str("classes", self.classes))
-        for name in ("key", "accelerator", "method", "model_class", "preprocess", "postprocess"):
+        for name in ("key", "accelerator", "method", "model_class", "preprocess", "postprocess",
+                     "label"):  # fmt: skip
             check_str(name, getattr(self, name), optional=True)
+        check_choice("task", self.task, ("auto", "classification", "regression"))
         if isinstance(self.model_params, dict):
             object.__setattr__(self, "model_params", json.dumps(self.model_params))
         if self.model_params is not None:
@@ -112,10 +117,22 @@ class ModelStep(Step):
     def requirements(self) -> set[str]:
         kinds = {s.kind for s in self.specs()}
         needs = {"scikit-learn"} if "sklearn" in kinds else set()
+        # what Beam's handler of each kind imports (see inference.framework_handlers)
+        extra = {"onnx": {"onnxruntime", "onnx"}, "xgboost": {"xgboost", "datatable"},
+                 "tensorflow": {"tensorflow", "tensorflow_hub"}}  # fmt: skip
+        for kind in kinds & set(extra):
+            needs |= extra[kind]
         return needs | ({"torch"} if kinds & {"pytorch", "torchscript"} else set())
 
     def outputs(self, result: Any) -> dict[str, Any]:
-        return {"predictions": result["predictions"], "errors": result["errors"]}
+        out = {"predictions": result["predictions"], "errors": result["errors"]}
+        if "metrics" in result:  # with a label: one evaluation per window
+            out["metrics.json"] = result["metrics"]
+        return out
+
+    def label_args(self) -> dict[str, Any]:
+        """What the inference transforms take to evaluate against the label."""
+        return {"label": self.label, "task": self.task} if self.label else {}
 
     # ------------------------------------------------------------------ preview
     def preview(self, inputs: dict[str, StepPreview], context: PreviewContext) -> StepPreview:
@@ -134,6 +151,7 @@ class ModelStep(Step):
                 "run models on a read, transform or validate step",
             )
         self.check_specs(frame)  # a missing model file or feature column: one line, now
+        self.check_labels(frame)
         choice = resolve_step_device(self.device, self.specs(), probe=context.device_probe)
         pinned = replace(self, device=choice.device)
         finished: list[Any] = []
@@ -153,6 +171,24 @@ class ModelStep(Step):
         """Each model's file exists and the frame has its feature columns."""
         for spec in self.specs():
             spec.check(frame.columns)
+
+    def check_labels(self, frame: Any) -> None:
+        """The label columns are in the frame and are no model's features."""
+        from beam_ml.inference.preview import check_labels
+
+        names = [chr(ord("a") + i) for i in range(len(self.model_paths()))]
+        specs = dict(zip(names, self.specs(), strict=True))
+        labels = self.labels(names)
+        if len(names) == 1:
+            labels = {"model": labels["a"]} if "a" in labels else {}
+            specs = {"model": specs["a"]}
+        check_labels(labels, specs, frame.columns)
+
+    def labels(self, names: list[str]) -> dict[str, str]:
+        """Model name -> its label column (``label`` names every model's, or each one's)."""
+        from beam_ml.inference.evaluate import parse_labels
+
+        return parse_labels(self.label, names)
 
     def result_from(self, frame: Any, outputs: dict[str, Any], choice: Any, **run: Any) -> Any:
         """The kind's preview result from its collected outputs."""
@@ -193,12 +229,15 @@ class ModelStep(Step):
         parser.add_argument("--classes", metavar="A,B")
         parser.add_argument("--preprocess", metavar="PKG.MOD:FN")
         parser.add_argument("--postprocess", metavar="PKG.MOD:FN")
+        parser.add_argument("--label", metavar="COL", help="true values: metrics.json, metrics")
+        parser.add_argument("--task", choices=("auto", "classification", "regression"))
 
     @staticmethod
     def common_args(options: argparse.Namespace, default_device: str) -> dict[str, Any]:
         """The keyword fields of a model step from a parsed form."""
         out = {name: getattr(options, name) for name in MODEL_OPTIONS}
-        out.update(features=options.features, key=options.key)
+        out.update(features=options.features, key=options.key, label=options.label)
+        out["task"] = options.task or "auto"
         out["device"] = options.device or default_device
         return out
 
