@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from beam_ml.errors import BeamMLError
+from beam_ml.profiling.associations import CategoryPairs
 from beam_ml.profiling.column import ColumnAccumulator
 from beam_ml.profiling.comoments import CoMoments
 from beam_ml.profiling.moments import count_dtype, one_blas_thread
@@ -42,6 +43,9 @@ class DatasetAccumulator:
         self.null_names: list[str] = []
         self.null_co = np.zeros((0, 0))
         self.comoments = CoMoments()
+        self.pairs = CategoryPairs(
+            self.options.cramers_max_columns, self.options.cramers_max_categories
+        )
 
     def add_batch(self, batch: Any) -> None:
         """Add one batch (a DataFrame, Series or list of records) of rows."""
@@ -65,24 +69,43 @@ class DatasetAccumulator:
             return
         numeric_names: list[str] = []
         numeric_values: list[np.ndarray] = []
-        null_mask = np.empty((n, len(names)), dtype=bool)
+        # one row per column: each column's mask and floats are written contiguously
+        null_rows = np.empty((len(names), n), dtype=bool)
         row_hash = np.zeros(n, dtype=np.uint64)
         limit = self.options.max_correlation_columns
+        others: list[tuple[str, np.ndarray, np.ndarray]] = []  # non-numeric: for Cramér's V
         for i, name in enumerate(names):
             added = self.columns[name].add(df.iloc[:, i])
-            null_mask[:, i] = added.isna
+            null_rows[i] = added.isna
             # order-dependent mix, so (a, b) and (b, a) rows differ
             row_hash = row_hash * _MIX ^ added.hashes
-            if added.floats is not None and len(numeric_names) < limit:
+            if added.floats is None:
+                others.append((name, added.hashes, added.isna))
+            elif len(numeric_names) < limit:
                 numeric_names.append(name)
                 numeric_values.append(added.floats)
         self._add_row_hashes(row_hash)
-        self._add_nulls(names, null_mask)
+        self._add_nulls(names, null_rows.T)
+        self._add_pairs(others, names)
         if numeric_names:
-            x = np.column_stack(numeric_values)
+            x = np.stack(numeric_values).T  # rows x columns, Fortran order
             del numeric_values  # x is the only copy now: from_batch centres it in place
             batch_comoments = CoMoments.from_batch(numeric_names, x, overwrite=True)
             self.comoments = self.comoments.merge(batch_comoments)
+
+    def _add_pairs(
+        self, others: list[tuple[str, np.ndarray, np.ndarray]], names: list[str]
+    ) -> None:
+        cap = self.pairs.max_categories
+        kept = []
+        for other in others:
+            # the column's HLL holds its exact set of hashes while small: too many, no pairs
+            exact = self.columns[other[0]].hll.exact
+            if exact is None or len(exact) > cap:
+                self.pairs.drop(other[0])
+            else:
+                kept.append(other)
+        self.pairs.add([o[0] for o in kept], [o[1] for o in kept], [o[2] for o in kept], names)
 
     def _add_row_hashes(self, hashes: np.ndarray) -> None:
         self.row_hll.update_hashes(hashes)
@@ -110,6 +133,7 @@ class DatasetAccumulator:
 
     def merge(self, other: DatasetAccumulator) -> None:
         """Merge ``other`` into this one (in place)."""
+        self.pairs.merge(other.pairs, set(self.columns), set(other.columns))
         for name, acc in self.columns.items():
             if name not in other.columns:
                 acc.nulls += other.rows
@@ -140,6 +164,7 @@ class DatasetAccumulator:
             "null_names": self.null_names,
             "null_co": self.null_co.tolist(),
             "comoments": self.comoments.to_state(),
+            "pairs": self.pairs.to_state(),
         }
 
     @classmethod
@@ -163,6 +188,10 @@ class DatasetAccumulator:
         p = len(acc.null_names)
         acc.null_co = np.asarray(state["null_co"], dtype=np.float64).reshape(p, p)
         acc.comoments = CoMoments.from_state(state["comoments"])
+        # a state saved before the pairs were counted has no Cramér's V (and passes that on)
+        acc.pairs = CategoryPairs.from_state(
+            state.get("pairs"), options.cramers_max_columns, options.cramers_max_categories
+        )
         return acc
 
     # Beam pickles accumulators between stages; sketches pickle as their bytes.

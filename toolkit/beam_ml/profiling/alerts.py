@@ -32,6 +32,7 @@ ALERT_KINDS = (
     "infinite",
     "mixed_types",
     "unhashable",
+    "unreadable_lines",  # CSV lines the reader could not make rows (bml.profile adds it)
 )
 
 

@@ -26,6 +26,19 @@ _NUMERIC_INFERRED = {"integer", "floating", "mixed-integer-float", "decimal"}
 _DATETIME_INFERRED = {"datetime", "datetime64", "date"}
 
 
+def _arrow_strings(dtype: object) -> bool:
+    """Text held in Arrow buffers (pandas' pyarrow strings)."""
+    if isinstance(dtype, pd.StringDtype):
+        return dtype.storage in ("pyarrow", "pyarrow_numpy")
+    if isinstance(dtype, pd.ArrowDtype):
+        import pyarrow as pa
+
+        return pa.types.is_string(dtype.pyarrow_dtype) or pa.types.is_large_string(
+            dtype.pyarrow_dtype
+        )
+    return False
+
+
 class ColumnAccumulator(NumericColumn, TextColumn):
     """Exact counts, moments and sketches of one column, over any number of batches."""
 
@@ -47,6 +60,9 @@ class ColumnAccumulator(NumericColumn, TextColumn):
             kind = "integer" if pd.api.types.is_integer_dtype(dtype) else "float"
             v = series.to_numpy(dtype=np.float64, na_value=np.nan)
             return self._add_numeric(v, kind)
+        if _arrow_strings(dtype):
+            hashes, isna = self._add_arrow_strings(series.array.__arrow_array__())
+            return Added(None, hashes, isna)
         isna = series.isna().to_numpy()
         nulls = int(isna.sum())
         self.nulls += nulls

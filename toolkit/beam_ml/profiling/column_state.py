@@ -24,7 +24,7 @@ import numpy as np
 
 from beam_ml.profiling.moments import EMPTY_MOMENTS, Moments, merge_scaled_moments
 from beam_ml.profiling.options import ProfileOptions
-from beam_ml.profiling.sketches import FI_FEED, HllRegisters, b64, safe_text, unb64
+from beam_ml.profiling.sketches import FI_FEED, FI_TIED, HllRegisters, b64, safe_text, unb64
 
 # the row-hash contribution of a missing value
 NULL_HASH = np.uint64(0x9E3779B97F4A7C15)
@@ -105,7 +105,13 @@ class ColumnState:
             part = np.argpartition(-counts, FI_FEED)
             top = part[:FI_FEED]
             # any value left out has at most this count in this batch
-            self.fi_dropped += int(counts[part[FI_FEED:]].max())
+            dropped = int(counts[part[FI_FEED:]].max())
+            self.fi_dropped += dropped
+            # values no more frequent than one left out cannot tighten the error bound
+            # (it is at least `dropped`): feed a few of them to show, not a thousand
+            tied = counts[top] <= dropped
+            if int(tied.sum()) > FI_TIED:
+                top = np.concatenate([top[~tied], top[tied][:FI_TIED]])
         else:
             top = np.arange(m)
         top = top[np.argsort(-counts[top], kind="stable")]

@@ -44,36 +44,42 @@ class CoMoments:
 
         ``overwrite=True`` lets it centre ``x`` in place (a float64 array the
         caller owns): one batch-sized temporary less at the profiler's peak.
+        Columns in Fortran order (``np.stack(columns).T``) are the fastest.
         """
         out = cls(names)
-        valid = ~np.isnan(x)
         rows, p = x.shape
         x0 = x if overwrite and x.dtype == np.float64 else np.array(x, dtype=np.float64)
-        x0[~valid] = 0.0
+        invalid = np.isnan(x0)
+        counts = rows - np.count_nonzero(invalid, axis=0)
+        holes = np.flatnonzero(counts < rows)
+        for j in holes:  # only the columns with holes are masked (column by column)
+            x0[invalid[:, j], j] = 0.0
         if rows:
-            out.scale = moment_scale(np.abs(x0).max(axis=0))
+            out.scale = moment_scale(np.maximum(x0.max(axis=0), -x0.min(axis=0)))
             if (out.scale != 1.0).any():
                 x0 /= out.scale
         # centre on each column's batch mean first: keeps the sums well conditioned
-        counts = valid.sum(axis=0)
         sums = x0.sum(axis=0)
         centre = np.divide(sums, counts, out=np.zeros(p), where=counts > 0)
         x0 -= centre
-        x0[~valid] = 0.0
-        x2 = x0 * x0
+        for j in holes:
+            x0[invalid[:, j], j] = 0.0
+        with one_blas_thread():
+            sxy = x0.T @ x0
         # pairs whose second column has no hole in this batch: column sums suffice
         n = np.repeat(counts[:, None].astype(np.float64), p, axis=1)
         sx = np.repeat(x0.sum(axis=0)[:, None], p, axis=1)  # sum x_i where i, j valid
-        sxx = np.repeat(x2.sum(axis=0)[:, None], p, axis=1)
-        holes = np.flatnonzero(counts < rows)
-        with one_blas_thread():
-            sxy = x0.T @ x0
-            if holes.size:
-                mh = valid[:, holes].astype(np.float64)
-                kind = count_dtype(rows)
-                n[:, holes] = valid.astype(kind).T @ mh.astype(kind)
-                sx[:, holes] = x0.T @ mh
-                sxx[:, holes] = x2.T @ mh
+        sxx = np.repeat(np.diag(sxy)[:, None], p, axis=1)
+        if holes.size:
+            # float masks (a bool operand makes matmul skip BLAS), the hole columns in Fortran order
+            valid = np.logical_not(invalid).astype(count_dtype(rows))
+            mh = np.asfortranarray(valid[:, holes])
+            mh64 = mh.astype(np.float64)
+            with one_blas_thread():
+                n[:, holes] = valid.T @ mh
+                sx[:, holes] = x0.T @ mh64
+                np.multiply(x0, x0, out=x0)  # x0 is not needed after this
+                sxx[:, holes] = x0.T @ mh64
         sy = sx.T
         syy = sxx.T
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -22,6 +22,7 @@ from dataclasses import replace
 from typing import Any
 
 import apache_beam as beam
+from apache_beam.transforms.window import GlobalWindows
 
 from beam_ml.errors import BeamMLError, check_positive_int
 from beam_ml.profiling.accumulator import DatasetAccumulator
@@ -97,7 +98,10 @@ class ProfileDataset(beam.PTransform):
 
     def expand(self, pcoll: Any) -> Any:
         batches = typed_as_frames(_as_batches(pcoll))
-        return batches | "Profile" >> beam.CombineGlobally(ProfileCombineFn(self.options))
+        combine = beam.CombineGlobally(ProfileCombineFn(self.options))
+        if batches.windowing.windowfn != GlobalWindows():
+            combine = combine.without_defaults()  # windowed (streaming): no profile of nothing
+        return batches | "Profile" >> combine
 
 
 def profile_dataframe(deferred: Any, label: str = "ProfileDataset", **options: Any) -> Any:
@@ -181,14 +185,28 @@ def profile(
     transform = ProfileDataset(**profile_options)
 
     def build(pipeline: Any) -> Any:
-        batches = (pipeline | "Read" >> ReadBatches(src)).batches
+        read = pipeline | "Read" >> ReadBatches(src)
+        batches = read.batches
         if progress:
             batches = batches | "Progress" >> beam.FlatMap(_Progress().process)
-        return batches | "ProfileDataset" >> transform
+        # Lines that could not be rows are counted, so the profile says it skipped them.
+        bad = read.bad_records | "CountBad" >> beam.combiners.Count.Globally()
+        return {"profile": batches | "ProfileDataset" >> transform, "bad": bad}
 
-    result = run_and_collect(build, options)
+    collected = run_and_collect(build, options)
+    result = collected["profile"]
     if progress:
         sys.stderr.write("\n")
     if len(result) != 1:
         raise BeamMLError.expected("one profile from the pipeline", f"{len(result)} results")
-    return result[0].with_source(described)
+    return _with_unreadable(result[0].with_source(described), sum(collected["bad"]))
+
+
+def _with_unreadable(profile: Profile, lines: int) -> Profile:
+    if not lines:
+        return profile
+    detail = (
+        f"{lines:,} {'line' if lines == 1 else 'lines'} could not be read as rows "
+        "(wrong number of fields) and are not in this profile: bml.validate lists them"
+    )
+    return replace(profile, alerts=(*profile.alerts, Alert(None, "unreadable_lines", detail)))

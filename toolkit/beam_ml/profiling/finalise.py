@@ -66,17 +66,25 @@ def _is_mixed(acc: ColumnAccumulator) -> bool:
     return len(present) > 1
 
 
-def _top_values(acc: ColumnAccumulator, col_type: str) -> tuple[list[tuple[Any, int]], int]:
-    """Values by estimated count, and the largest error of any count (0 = exact).
+def _top_values(
+    acc: ColumnAccumulator, col_type: str, keep: int
+) -> tuple[list[tuple[Any, int]], list[int], int]:
+    """The ``keep`` first values by estimated count, every item's count, and the
+    largest error of any count (0 = exact).
 
     The sketch's own error is its offset (upper - lower bound, the same for all
     items); values a batch did not feed it (see FI_FEED) add ``fi_dropped``.
+    Only the values shown are converted back from the sketch's keys.
     """
     items = acc.fi.get_frequent_items(ds.frequent_items_error_type.NO_FALSE_NEGATIVES)
     offset = max((ub - lb for _, _, lb, ub in items), default=0)
     error = int(offset) + int(acc.fi_dropped)
-    items = sorted(items, key=lambda it: (-it[1], it[0]))
-    return [(_key_value(key, col_type), int(est)) for key, est, _, _ in items], error
+    counts = sorted((int(it[1]) for it in items), reverse=True)
+    # only the items that can be among the first `keep` are sorted by (count, key)
+    least = counts[keep - 1] if len(counts) >= keep else 0
+    shown = sorted((it for it in items if it[1] >= least), key=lambda it: (-it[1], it[0]))
+    top = [(_key_value(key, col_type), int(est)) for key, est, _, _ in shown[:keep]]
+    return top, counts, error
 
 
 def _key_value(key: str, col_type: str) -> Any:
@@ -148,15 +156,15 @@ def _counts_between(kll: Any, edges: list[float], n: int) -> list[int]:
     return np.diff(scaled).tolist()
 
 
-def _entropy(top: list[tuple[Any, int]], count: int, distinct: int) -> tuple[float | None, int]:
+def _entropy(top: list[int], count: int, distinct: int) -> tuple[float | None, int]:
     """Shannon entropy in bits, and the number of values it spans.
 
-    Values outside ``top`` (the sketch kept only the frequent ones) are taken to
-    share the rest of the count evenly.
+    Values outside ``top`` (the counts the sketch kept, of the frequent ones) are
+    taken to share the rest of the count evenly.
     """
     if count <= 0:
         return None, 0
-    counts = np.array([c for _, c in top if c > 0], dtype=np.float64)
+    counts = np.array([c for c in top if c > 0], dtype=np.float64)
     probs = counts / count
     h = float(-(probs * np.log2(probs)).sum())
     rest = max(count - float(counts.sum()), 0.0)
@@ -181,7 +189,7 @@ def _finalise_column(
         distinct = min(distinct, acc.count)
         bounds = (min(bounds[0], acc.count), min(bounds[1], acc.count))
     col_type = _column_type(acc, distinct, options)
-    top_all, top_error = _top_values(acc, col_type)
+    top, top_counts, top_error = _top_values(acc, col_type, options.top_k)
     if _is_mixed(acc):
         col_type = "string" if col_type not in ("categorical", "string") else col_type
     numeric = col_type in NUMERIC_TYPES
@@ -237,12 +245,12 @@ def _finalise_column(
             "empty": int(acc.empty),
         }
     entropy = imbalance = None
-    if top_all and col_type in ("categorical", "boolean", "integer", "string"):
-        entropy, _ = _entropy(top_all, acc.count, distinct)
+    if top_counts and col_type in ("categorical", "boolean", "integer", "string"):
+        entropy, _ = _entropy(top_counts, acc.count, distinct)
         # majority / minority count, when the sketch saw every value
-        if sum(c for _, c in top_all) >= acc.count and len(top_all) > 1:
-            imbalance = top_all[0][1] / max(top_all[-1][1], 1)
-        elif len(top_all) == 1 and top_all[0][1] >= acc.count:
+        if sum(top_counts) >= acc.count and len(top_counts) > 1:
+            imbalance = top_counts[0] / max(top_counts[-1], 1)
+        elif len(top_counts) == 1 and top_counts[0] >= acc.count:
             imbalance = 1.0
     return ColumnProfile(
         name=name,
@@ -266,7 +274,7 @@ def _finalise_column(
         quantile_histogram=qhist,
         distinct=int(distinct),
         distinct_bounds=bounds,
-        top=tuple(top_all[: options.top_k]),
+        top=tuple(top),
         top_error=int(top_error),
         imbalance_ratio=finite_or_none(imbalance),
         entropy=finite_or_none(entropy),
@@ -295,6 +303,8 @@ def profile_fields(acc: DatasetAccumulator) -> dict[str, Any]:
         idx = [acc.comoments.names.index(c) for c in numeric]
         r = acc.comoments.pearson()[np.ix_(idx, idx)]
         correlations["pearson"] = [[finite_or_none(v) for v in row] for row in r.tolist()]
+    categorical = [c for c, col in columns.items() if col.type in ("categorical", "boolean")]
+    correlations["cramers_v"] = acc.pairs.cramers_v(categorical, options.cramers_top_k)
     with_nulls = sorted(
         (c for c in acc.null_names if columns.get(c) and columns[c].nulls > 0),
         key=lambda c: -columns[c].nulls,

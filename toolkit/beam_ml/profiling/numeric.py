@@ -39,42 +39,65 @@ class NumericColumn(ColumnState):
         return pd.util.hash_array(x)
 
     def _add_numeric(self, v: np.ndarray, kind: str) -> Added:
-        """Floats (NaN = missing) of an ``"integer"`` or ``"float"`` column."""
-        notnan = ~np.isnan(v)
-        isna = ~notnan
-        present_n = int(notnan.sum())
-        nulls = int(v.size - present_n)
+        """Floats (NaN = missing) of an ``"integer"`` or ``"float"`` column.
+
+        One sort of the batch gives the distinct values with their counts (for
+        the sketches), min / max, zeros, negatives and infinities: ~10 times
+        faster than hashing every value into a table (``pd.factorize``).
+        """
+        # + 0.0 turns -0.0 into 0.0 (one value, one hash) and never aliases the caller's data
+        v = v + 0.0
+        isna = np.isnan(v)
+        nulls = int(np.count_nonzero(isna))
+        present_n = int(v.size - nulls)
         self.nulls += nulls
         if kind == "float":
             self.nan += nulls
         hashes = pd.util.hash_array(v)
         if present_n == 0:
             return Added(v, hashes, isna)
-        present = v[notnan] if nulls else v
-        finite = np.isfinite(present)
-        x = present[finite] if not finite.all() else present
+        s = np.sort(v)[:present_n]  # NaN sorts last
+        neg_inf = int(np.searchsorted(s, -np.inf, "right"))
+        pos_inf = int(present_n - np.searchsorted(s, np.inf, "left"))
         self.count += present_n
         self._kind(kind, present_n)
-        if x.size < present.size:
-            self.inf += int(present.size - x.size)
-            self.pos_inf += int((present == np.inf).sum())
-        self.negatives += int((present < 0).sum())
-        if x.size:
-            self.zeros += int((x == 0).sum())
-            if kind == "float":
-                self.nonwhole += int((x != np.floor(x)).sum())
+        self.inf += neg_inf + pos_inf
+        self.pos_inf += pos_inf
+        self.negatives += int(np.searchsorted(s, 0.0, "left"))
+        finite_n = present_n - neg_inf - pos_inf
+        if finite_n:
+            fin = s[neg_inf : present_n - pos_inf]
+            self.zeros += int(
+                np.searchsorted(fin, 0.0, "right") - np.searchsorted(fin, 0.0, "left")
+            )
+            # moments and KLL in row order (the sums round as they always did)
+            x = v if finite_n == v.size else v[np.isfinite(v)]
             self._moments(*scaled_batch_moments(x))
-            self._minmax(float(x.min()), float(x.max()))
-            self.kll.update(np.ascontiguousarray(x))
-        # floats as keys: ints and whole floats map to the same key across batches
-        codes, uniques = pd.factorize(present)
-        counts = np.bincount(codes, minlength=len(uniques))
-        # while the HLL is exact it takes the (few) unique values' hashes, after that
-        # the per-row hashes that are made anyway
-        if self.hll.exact is not None and len(uniques) <= self.hll.limit:
-            value_hashes = pd.util.hash_array(uniques)
-        else:
-            value_hashes = hashes[notnan] if nulls else hashes
-        self._feed(value_hashes, counts, lambda idx: uniques[idx].astype(str).tolist())
-        floats = v if x.size == v.size else np.where(np.isfinite(v), v, np.nan)
+            self._minmax(float(fin[0]), float(fin[-1]))
+            self.kll.update(x)
+        uniques, counts = sorted_counts(s)
+        if kind == "float" and finite_n:
+            # floor(inf) == inf: infinities are not counted as fractional
+            self.nonwhole += int(counts[uniques != np.floor(uniques)].sum())
+        # the unique values' hashes: the same set as the rows', fewer of them
+        self._feed(
+            pd.util.hash_array(uniques), counts, lambda idx: list(map(str, uniques[idx].tolist()))
+        )
+        floats = v if finite_n == v.size else np.where(np.isfinite(v), v, np.nan)
         return Added(floats, hashes, isna)
+
+
+def sorted_counts(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of a sorted, NaN-free array and how often each occurs.
+
+    >>> sorted_counts(np.array([1.0, 1.0, 2.0, np.inf]))
+    (array([ 1.,  2., inf]), array([2, 1, 1]))
+    """
+    if not s.size:
+        return s, np.zeros(0, dtype=np.int64)
+    first = np.empty(s.size, dtype=bool)
+    first[0] = True
+    np.not_equal(s[1:], s[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    counts = np.diff(np.append(starts, s.size))
+    return s[starts], counts

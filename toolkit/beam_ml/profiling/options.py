@@ -35,6 +35,11 @@ class ProfileOptions:
     imbalance_threshold: float = 0.5
     correlation_threshold: float = 0.9
     high_cardinality_threshold: int = 50
+    # Cramér's V: the first non-numeric columns with at most this many distinct values,
+    # each cut to its top categories (+ "other") at the end
+    cramers_max_columns: int = 12
+    cramers_max_categories: int = 50
+    cramers_top_k: int = 20
     thresholds: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

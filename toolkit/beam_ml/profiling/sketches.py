@@ -24,6 +24,8 @@ from beam_ml.errors import BeamMLError
 
 # The batch's most frequent values fed to the frequent-items sketch.
 FI_FEED = 1024
+# Of the values fed no more often than one left out, this many (they are shown, not counted).
+FI_TIED = 64
 # Strings longer than this are cut in the top values (the HLL still sees all).
 MAX_KEY_CHARS = 200
 # DataSketches HLL serialisation: flags and mode byte (see HllRegisters.image)
@@ -60,6 +62,26 @@ def safe_text(value: str) -> str:
         return value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+def register_values(w: np.ndarray, width: int) -> np.ndarray:
+    """HLL register values of ``width``-bit words: leading zeros + 1, as uint8.
+
+    Below 2**53 a float holds the word exactly, so its exponent is the bit
+    length (one conversion, ~8 times faster than two ``frexp``); wider words
+    take the exact bit length of each 32-bit half.
+
+    >>> register_values(np.array([0, 1, 2**51], dtype=np.uint64), 52).tolist()
+    [53, 52, 1]
+    """
+    if width <= 53:
+        exponent = (w.astype(np.float64).view(np.uint64) >> np.uint64(52)).astype(np.int64)
+        bits = np.maximum(exponent - 1022, 0)  # 0.0 has exponent field 0
+    else:
+        hi = np.frexp((w >> np.uint64(32)).astype(np.float64))[1]
+        lo = np.frexp((w & np.uint64(0xFFFFFFFF)).astype(np.float64))[1]
+        bits = np.where(hi > 0, hi + 32, lo)
+    return (width - bits + 1).astype(np.uint8)
+
+
 class HllRegisters:
     """An Apache DataSketches HLL_8 sketch, updated a whole numpy array at a time.
 
@@ -78,6 +100,7 @@ class HllRegisters:
         self.lg_k = lg_k
         self.regs = np.zeros(1 << lg_k, dtype=np.uint8)
         self.exact: np.ndarray | None = np.zeros(0, dtype=np.uint64)  # sorted, unique
+        self._image: bytes | None = None  # the image of the current registers, once made
 
     @property
     def limit(self) -> int:
@@ -86,9 +109,13 @@ class HllRegisters:
     def update_hashes(self, hashes: np.ndarray) -> None:
         if not len(hashes):
             return
+        self._image = None
         h = np.asarray(hashes, dtype=np.uint64)
         if self.exact is not None:
-            merged = np.union1d(self.exact, h)
+            # a sort, not np.union1d: numpy 2's hash-based unique is ~20x slower on 50k hashes
+            merged = np.sort(np.concatenate([self.exact, h]))
+            if len(merged) > 1:
+                merged = merged[np.append(True, merged[1:] != merged[:-1])]
             if len(merged) <= self.limit:
                 self.exact = merged
                 return
@@ -99,14 +126,10 @@ class HllRegisters:
     def _registers(self, h: np.ndarray) -> None:
         slots = (h & np.uint64((1 << self.lg_k) - 1)).astype(np.intp)
         w = h >> np.uint64(self.lg_k)
-        # bit length of w, exactly: frexp of each 32-bit half (floats hold them exactly)
-        hi = np.frexp((w >> np.uint64(32)).astype(np.float64))[1]
-        lo = np.frexp((w & np.uint64(0xFFFFFFFF)).astype(np.float64))[1]
-        bits = np.where(hi > 0, hi + 32, lo)
-        values = (64 - self.lg_k - bits + 1).astype(np.uint8)  # leading zeros + 1
-        np.maximum.at(self.regs, slots, values)
+        np.maximum.at(self.regs, slots, register_values(w, 64 - self.lg_k))
 
     def merge(self, other: HllRegisters) -> None:
+        self._image = None
         if self.exact is not None and other.exact is not None:
             self.update_hashes(other.exact)
             return
@@ -130,6 +153,8 @@ class HllRegisters:
 
     def image(self) -> bytes:
         """The serialised DataSketches HLL_8 sketch (HLL mode, out-of-order)."""
+        if self._image is not None:
+            return self._image
         regs = self.regs
         empty = not regs.any()
         r = regs.astype(np.float64)
@@ -138,7 +163,9 @@ class HllRegisters:
         flags = _HLL_OUT_OF_ORDER | (_HLL_EMPTY if empty else 0)
         header = bytes([10, 1, 7, self.lg_k, 0, flags, 0, _HLL_MODE_HLL | _HLL_TYPE_8 << 2])
         zeros = int((regs == 0).sum())
-        return header + struct.pack("<dddii", 0.0, kxq0, kxq1, zeros, 0) + regs.tobytes()
+        image = header + struct.pack("<dddii", 0.0, kxq0, kxq1, zeros, 0) + regs.tobytes()
+        self._image = image
+        return image
 
     def sketch(self) -> Any:
         """The DataSketches sketch of the registers (of the exact set, if still exact)."""

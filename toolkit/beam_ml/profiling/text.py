@@ -20,7 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from beam_ml.profiling.column_state import NULL_HASH
 from beam_ml.profiling.datetimes import DatetimeColumn
+from beam_ml.profiling.hashing import hash_arrow_strings
 from beam_ml.profiling.sketches import MAX_KEY_CHARS, safe_text
 
 _ISO_DATE = re.compile(
@@ -73,22 +75,65 @@ class TextColumn(DatetimeColumn):
         """Non-null strings (or the text of mixed values, with their ``kinds``); hashes."""
         codes, uniques = pd.factorize(values)
         counts = np.bincount(codes, minlength=len(uniques))
-        uniques = np.asarray(uniques, dtype=object)
-        if kinds is None and len(uniques) and self._looks_like_dates(uniques):
-            parsed = pd.to_datetime(pd.Index(uniques), errors="coerce", format="ISO8601", utc=True)
-            if not parsed.isna().any():
-                self.dt_utc = self.dt_utc or _has_zone(uniques[0])
-                ns = parsed.tz_convert("UTC").tz_localize(None).as_unit("ns").asi8
+        return self._add_unique_strings(np.asarray(uniques, dtype=object), counts, kinds)[codes]
+
+    def _add_arrow_strings(self, arr: Any) -> tuple[np.ndarray, np.ndarray]:
+        """A batch of Arrow strings (nulls included): (hash per row, null mask).
+
+        Arrow finds the distinct strings (``dictionary_encode``) and their lengths
+        on its own buffers; Python sees only the distinct values.
+        """
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        n = len(arr)
+        nulls = arr.null_count
+        self.nulls += nulls
+        isna = arr.is_null().to_numpy(zero_copy_only=False) if nulls else np.zeros(n, bool)
+        if nulls == n:
+            return np.full(n, NULL_HASH, dtype=np.uint64), isna
+        encoded = pc.dictionary_encode(arr)
+        dictionary = encoded.dictionary
+        m = len(dictionary)
+        # nulls get the code m: a slot past the distinct values, holding NULL_HASH
+        codes = encoded.indices.fill_null(m).to_numpy(zero_copy_only=False)
+        counts = np.bincount(codes, minlength=m + 1)[:m]
+        hashes = self._add_unique_strings(dictionary, counts, None)
+        return np.append(hashes, NULL_HASH)[codes], isna
+
+    def _add_unique_strings(
+        self, uniques: Any, counts: np.ndarray, kinds: dict[str, int] | None
+    ) -> np.ndarray:
+        """Distinct strings (an object array or Arrow strings) with their counts; their hashes."""
+        arrow = not isinstance(uniques, np.ndarray)
+        if kinds is None and len(uniques) and self._looks_like_dates(uniques[:5]):
+            ns = _arrow_instants(uniques) if arrow else None
+            if ns is None:
+                objects = uniques.to_numpy(zero_copy_only=False) if arrow else uniques
+                parsed = pd.to_datetime(
+                    pd.Index(objects), errors="coerce", format="ISO8601", utc=True
+                )
+                if not parsed.isna().any():
+                    ns = parsed.tz_convert("UTC").tz_localize(None).as_unit("ns").asi8
+            if ns is not None:
+                self.dt_utc = self.dt_utc or _has_zone(str(uniques[0]))
                 # several strings may name one instant: count per instant
                 ns_codes, ns_uniques = pd.factorize(ns)
                 ns_counts = np.bincount(ns_codes, weights=counts).astype(np.int64)
                 self._add_datetime_counts(ns_uniques, ns_counts)
-                return pd.util.hash_array(ns)[codes]
+                return pd.util.hash_array(ns)
         total = int(counts.sum())
         self.count += total
         for kind, n in (kinds or {"string": total}).items():
             self._kind(kind, n)
-        lengths = np.fromiter(map(len, uniques), dtype=np.int64, count=len(uniques))
+        if arrow:
+            import pyarrow.compute as pc
+
+            lengths = pc.utf8_length(uniques).to_numpy(zero_copy_only=False).astype(np.int64)
+        else:
+            lengths = np.fromiter(map(len, uniques), dtype=np.int64, count=len(uniques))
         self.len_n += total
         self.len_sum += int((lengths * counts).sum())
         lo, hi = int(lengths.min()), int(lengths.max())
@@ -97,20 +142,47 @@ class TextColumn(DatetimeColumn):
         self.empty += int(counts[lengths == 0].sum())
 
         def keys(idx: np.ndarray) -> list[str]:
-            out = uniques[idx].tolist()
+            out = uniques.take(idx).to_pylist() if arrow else uniques[idx].tolist()
             if hi > MAX_KEY_CHARS:
                 out = [k if len(k) <= MAX_KEY_CHARS else k[: MAX_KEY_CHARS - 1] + "…" for k in out]
             return out
 
-        try:
-            unique_hashes = pd.util.hash_array(uniques, categorize=False)
-        except UnicodeEncodeError:
-            safe = np.array([safe_text(u) for u in uniques.tolist()], dtype=object)
-            unique_hashes = pd.util.hash_array(safe, categorize=False)
+        unique_hashes = hash_strings(uniques)
         self._feed(unique_hashes, counts, keys)
-        return unique_hashes[codes]
+        return unique_hashes
 
     @staticmethod
-    def _looks_like_dates(uniques: np.ndarray) -> bool:
-        sample = uniques[:5]
-        return all(isinstance(v, str) and _ISO_DATE.match(v) for v in sample)
+    def _looks_like_dates(sample: Any) -> bool:
+        values = sample.to_pylist() if not isinstance(sample, np.ndarray) else sample
+        return all(isinstance(v, str) and _ISO_DATE.match(v) for v in values)
+
+
+def _arrow_instants(strings: Any) -> np.ndarray | None:
+    """ISO 8601 Arrow strings as int64 UTC nanoseconds, parsed by Arrow (~20x faster than
+    pandas); None when Arrow cannot parse them all (pandas then tries, as before).
+    All without a zone or all with one; a mix is left to pandas.
+    """
+    import pyarrow as pa
+
+    for target in (pa.timestamp("ns"), pa.timestamp("ns", tz="UTC")):
+        try:
+            parsed = strings.cast(target)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+        return parsed.cast(pa.int64()).to_numpy(zero_copy_only=False)
+    return None
+
+
+def hash_strings(uniques: Any) -> np.ndarray:
+    """pandas' 64-bit hash of each string (an object array or Arrow strings).
+
+    >>> hash_strings(np.array(["a"], dtype=object)) == pd.util.hash_array(np.array(["a"]))
+    array([ True])
+    """
+    if not isinstance(uniques, np.ndarray):
+        return hash_arrow_strings(uniques)  # Arrow strings are valid UTF-8: no surrogates
+    try:
+        return pd.util.hash_array(uniques, categorize=False)
+    except UnicodeEncodeError:
+        safe = np.array([safe_text(u) for u in uniques.tolist()], dtype=object)
+        return pd.util.hash_array(safe, categorize=False)
