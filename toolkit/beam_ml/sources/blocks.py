@@ -257,7 +257,9 @@ def _parse_csv(
 
 def _parse_json(source: Source, path: str, body: bytes) -> pd.DataFrame:
     try:
-        return pd.read_json(io.BytesIO(body), lines=True, encoding=source.encoding)
+        return pd.read_json(
+            io.BytesIO(body), lines=True, encoding=source.encoding, convert_axes=False
+        )
     except ValueError as error:
         raise BeamMLError.expected(
             f"one JSON object per line in {path}",

@@ -30,7 +30,9 @@ from beam_ml.sources.text import (
     encoding_error,
     excerpt,
     first_block,
+    first_record,
     printable,
+    unique_names,
 )
 
 # pyarrow's CSV reader holds several blocks at once, and its peak memory grows
@@ -45,8 +47,13 @@ _CSV_BLOCK_BYTES = 1 << 19
 class _BadLines:
     """pyarrow's ``invalid_row_handler``: report each bad line once, across restarts."""
 
-    def __init__(self, path: str, blank_lines: Any, on_bad: Callable[[BadRecord], None]) -> None:
+    def __init__(
+        self, path: str, blank_lines: Any, on_bad: Callable[[BadRecord], None], skipped: int = 0
+    ) -> None:
         self.path = path
+        # pyarrow numbers the lines it was told to skip one by one (blank ones too),
+        # where it would number a header as one record: undo that.
+        self.shift = max(skipped - 1, 0)
         self.blank_lines = blank_lines
         self.on_bad = on_bad
         self.last = 0  # the last line reported: a restart reads earlier lines again
@@ -58,7 +65,8 @@ class _BadLines:
 
     def __call__(self, row: Any) -> str:
         # It must never raise: pyarrow would print the exception and go on.
-        line = None if row.number is None else int(_physical(int(row.number), self.blank_lines))
+        number = None if row.number is None else int(row.number) - self.shift
+        line = None if number is None else int(_physical(number, self.blank_lines))
         self.lines.append(line or 0)
         if line is None or line > self.last:
             self.last = line or self.last
@@ -84,11 +92,17 @@ def _csv_batches(source: Source, path: str, on_bad: Callable[[BadRecord], None])
         what = "a header line" if source.header else "at least one data row"
         raise BeamMLError.expected(f"{what} in {path}", "an empty file")
     delimiter = source.delimiter or detect_delimiter(block, source.encoding)
-    names = None
+    names, skip_rows = None, 0
+    first = first_record(path, source.encoding, delimiter)
     if not source.header:
-        names = [str(i) for i in range(count_fields(block, source.encoding, delimiter))]
+        width = len(first[0]) if first else count_fields(block, source.encoding, delimiter)
+        names = [str(i) for i in range(width)]
+    elif first and unique_names(first[0]) != first[0]:
+        # Duplicate or empty names would collide in every batch (and in pandas,
+        # rules and reports): skip the header line(s), give pandas' unique names.
+        names, skip_rows = unique_names(first[0]), first[1]
     blank_lines = _blank_lines(path, source.encoding)
-    bad = _BadLines(path, blank_lines, on_bad)
+    bad = _BadLines(path, blank_lines, on_bad, skipped=skip_rows)
     column_types: dict[str, Any] = {}
     rows_done = 0
     while True:
@@ -101,6 +115,7 @@ def _csv_batches(source: Source, path: str, on_bad: Callable[[BadRecord], None])
                     use_threads=False,
                     encoding=source.encoding,
                     column_names=names,
+                    skip_rows=skip_rows,
                 ),
                 parse_options=pacsv.ParseOptions(
                     delimiter=delimiter, invalid_row_handler=bad, newlines_in_values=True

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from typing import Any
 
@@ -40,6 +41,34 @@ def open_binary(path: str) -> Any:
     if is_local(path) and not is_compressed(path):
         return open(path, "rb")
     return FileSystems.open(path)
+
+
+class _RawReader(io.RawIOBase):
+    """A Beam file object (a decompressing one has no ``readable()``) as a raw binary stream."""
+
+    def __init__(self, handle: Any) -> None:
+        super().__init__()
+        self.handle = handle
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.handle.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self.handle.close()
+        super().close()
+
+
+def open_text(path: str, encoding: str, errors: str = "strict", newline: str | None = None) -> Any:
+    """A text file object of the file's content (decompressed), on any file system Beam knows."""
+    if is_local(path) and not is_compressed(path):
+        return open(path, encoding=encoding, errors=errors, newline=newline)
+    raw = io.BufferedReader(_RawReader(FileSystems.open(path)))
+    return io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline=newline)
 
 
 def readable(path: str) -> Any:

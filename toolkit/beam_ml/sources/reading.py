@@ -34,14 +34,37 @@ def iter_file_batches(
         yield from _frame_batches(source.frame, source.batch_rows)
         return
     rows = 0
-    for batch in _READERS[str(source.format)](source, path, on_bad or (lambda _record: None)):
+    bad: list[BadRecord] = []  # the first one, for the message when no line was a row
+
+    def report(record: BadRecord) -> None:
+        if not bad:
+            bad.append(record)
+        if on_bad is not None:
+            on_bad(record)
+
+    for batch in _READERS[str(source.format)](source, path, report):
+        if not len(batch):
+            continue  # an empty batch says nothing (and has no columns to agree on)
         batch.attrs["file"] = path
         rows += len(batch)
         yield batch
     if rows == 0:
-        raise BeamMLError.expected(
-            f"at least one data row in {path}", "a file with a header and no rows"
+        raise _no_rows(source, path, bad[0] if bad else None)
+
+
+def _no_rows(source: Source, path: str, bad: BadRecord | None) -> BeamMLError:
+    if bad is not None:  # every line was refused: say why, with the first one
+        where = f"line {bad.line}" if bad.line is not None else "a line"
+        return BeamMLError.expected(
+            f"at least one data row in {path}",
+            f"no line that could be read as a row ({where}: {bad.reason})",
+            "check the delimiter and the quoting (--delimiter, delimiter=...)",
         )
+    got = {
+        "csv": "a file with a header and no rows" if source.header else "a file with no rows",
+        "json": "no JSON object in the file",
+    }.get(str(source.format), "a file with no rows")
+    return BeamMLError.expected(f"at least one data row in {path}", got)
 
 
 def _frame_batches(frame: pd.DataFrame, batch_rows: int) -> Iterator[pd.DataFrame]:

@@ -16,7 +16,7 @@ import csv
 import io
 
 from beam_ml.errors import BeamMLError
-from beam_ml.sources.files import open_binary
+from beam_ml.sources.files import open_binary, open_text
 
 # The delimiters detection chooses from, in order of preference on a tie.
 DELIMITERS = (",", ";", "\t", "|")
@@ -151,6 +151,53 @@ def detect_delimiter(block: bytes, encoding: str) -> str:
         if (consistent, fields) > best_score:
             best, best_score = delimiter, (consistent, fields)
     return best
+
+
+def first_record(path: str, encoding: str, delimiter: str) -> tuple[list[str], int] | None:
+    """The file's first CSV record and the physical lines it spans (blank lines before it too).
+
+    Streamed, so a first record longer than :data:`SNIFF_BYTES` is still whole.
+    None when Python's csv module cannot split it (a field over its size limit).
+
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "a.csv"
+    >>> _ = path.write_bytes(b'"a\\nb",c\\n1,2\\n')
+    >>> first_record(str(path), "utf-8", ",")
+    (['a\\nb', 'c'], 2)
+    """
+    if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
+        encoding = "utf-8-sig"  # pyarrow drops a UTF-8 byte order mark
+    with open_text(path, encoding, errors="replace", newline="") as text:
+        reader = csv.reader(text, delimiter=delimiter)
+        try:
+            for record in reader:
+                if record:
+                    return record, reader.line_num
+        except csv.Error:
+            return None
+    return None
+
+
+def unique_names(names: list[str]) -> list[str]:
+    """Column names made unique as ``pd.read_csv`` makes them: ``a, a.1``; ``""`` -> ``Unnamed: i``.
+
+    >>> unique_names(["a", "a", "", "a.1"])
+    ['a', 'a.2', 'Unnamed: 2', 'a.1']
+    """
+    named = [name if name else f"Unnamed: {i}" for i, name in enumerate(names)]
+    taken = set(named)
+    out: list[str] = []
+    seen: set[str] = set()
+    for name in named:
+        if name in seen:
+            k = 1
+            while f"{name}.{k}" in taken:
+                k += 1
+            name = f"{name}.{k}"
+            taken.add(name)
+        seen.add(name)
+        out.append(name)
+    return out
 
 
 def count_fields(block: bytes, encoding: str, delimiter: str) -> int:

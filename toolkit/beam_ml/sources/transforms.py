@@ -21,6 +21,7 @@ from apache_beam.coders import coder_impl
 from apache_beam.typehints import Any as AnyHint
 
 from beam_ml.errors import check_positive_int
+from beam_ml.runner import count_rows
 from beam_ml.sources.bottomk import SAMPLE_ATTR, _BottomK
 from beam_ml.sources.files import is_local
 from beam_ml.sources.reading import _frame_batches, iter_file_batches
@@ -106,6 +107,7 @@ class _ReadFileFn(beam.DoFn):
         for batch in iter_file_batches(self.source, path, bad.append):
             yield from (beam.pvalue.TaggedOutput(BAD_RECORDS, record) for record in bad)
             bad.clear()
+            count_rows(len(batch))  # the rows_read counter that progress displays follow
             yield batch
         yield from (beam.pvalue.TaggedOutput(BAD_RECORDS, record) for record in bad)
 
@@ -113,6 +115,7 @@ class _ReadFileFn(beam.DoFn):
 class _NameFrameBatchFn(beam.DoFn):
     def process(self, batch: pd.DataFrame) -> Iterator[pd.DataFrame]:
         batch.attrs["file"] = DATAFRAME_FILE
+        count_rows(len(batch))
         yield batch
 
 
