@@ -138,7 +138,7 @@ def runner_options(runner: str) -> Iterator[list[str] | str]:
     elif runner.startswith("prism"):
         prism = harness.engine("prism")
         if prism.path is None:
-            yield f"prism: {prism.missing}"
+            yield f"blocked: {prism.missing}"
         elif runner == "prism":
             yield harness.runner_args("prism", prism=prism.path)
         else:
@@ -146,8 +146,8 @@ def runner_options(runner: str) -> Iterator[list[str] | str]:
                 yield harness.runner_args("prism-external", endpoint=endpoint, workers=workers)
     else:
         flink = harness.engine("flink")
-        if flink.path is None:
-            yield f"flink: {flink.missing}"
+        if flink.path is None:  # setup.sh's words: the mvn command and what Maven answered
+            yield f"blocked: {flink.missing}"
         else:
             parallelism = runner.split("-")[1]
             with harness.flink_server(flink.path) as endpoint, harness.worker_pool() as workers:
@@ -198,8 +198,9 @@ def render(results: dict[tuple[str, int], dict], runners: list[str], sizes: list
     for runner in runners:
         for rows in sizes:
             r = results.get((runner, rows), {})
-            if "error" in r:
-                lines.append(f"| {runner} | {size_label(rows)} | - | - | - | {r['error'][:160]} |")
+            if "error" in r:  # a blocked engine's reason in full: the command and its answer
+                shown = r["error"] if r["error"].startswith("blocked: ") else r["error"][:160]
+                lines.append(f"| {runner} | {size_label(rows)} | - | - | - | {shown} |")
                 continue
             one = results.get((pairs.get(runner, ""), rows), {})
             ratio = f"{r['process_s'] / one['process_s']:.2f}" if "process_s" in one else ""

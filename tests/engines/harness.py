@@ -283,11 +283,21 @@ def last_error(stderr: str) -> str:
 # ---- comparing two output folders ------------------------------------------------------------
 
 
+def _lines(file: Path) -> list[str]:
+    """A shard's rows as JSON lines: JSON Lines as written, Parquet as the module writes JSON."""
+    if file.suffix == ".parquet":
+        import pandas as pd
+        from beam_ml.steps.outputs import frame_lines
+
+        return frame_lines(pd.read_parquet(file))
+    return file.read_text(encoding="utf-8").splitlines()
+
+
 def row_multiset(files: Sequence[Path]) -> Counter[Any]:
-    """JSON Lines rows as a multiset: any order, floats to 10 significant digits."""
+    """Rows of JSON Lines or Parquet shards as a multiset: any order, floats to 10 digits."""
     rows: Counter[Any] = Counter()
     for file in files:
-        for line in file.read_text(encoding="utf-8").splitlines():
+        for line in _lines(file):
             if line.strip():
                 rows[canonical(json.loads(line))] += 1
     return rows
@@ -295,7 +305,7 @@ def row_multiset(files: Sequence[Path]) -> Counter[Any]:
 
 def _stems(folder: Path) -> dict[str, list[Path]]:
     stems: dict[str, list[Path]] = {}
-    for file in sorted(folder.glob("*.jsonl")):
+    for file in sorted([*folder.glob("*.jsonl"), *folder.glob("*.parquet")]):
         stems.setdefault(file.name.split("-")[0], []).append(file)
     return stems
 

@@ -158,6 +158,7 @@ def test_module_imports_only_beam_and_the_engine_and_passes_ruff(penguins, model
     assert modules <= {
         "argparse",
         "logging",
+        "os",
         "sys",
         "apache_beam",
         "apache_beam.options.pipeline_options",
@@ -166,7 +167,7 @@ def test_module_imports_only_beam_and_the_engine_and_passes_ruff(penguins, model
     for banned in ("IPython", "ipywidgets", "InteractiveRunner", "get_ipython", "display("):
         assert banned not in source
     names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)}
-    assert {"PipelineArgs", "build_pipeline", "run", "transform_heavy"} <= names
+    assert {"PipelineArgs", "absolute_paths", "build_pipeline", "run", "transform_heavy"} <= names
     assert source.rstrip().endswith(
         'if __name__ == "__main__":\n    logging.getLogger().setLevel(logging.INFO)\n    run()'
     )
@@ -287,7 +288,7 @@ def test_a_transform_body_stays_inside_its_function(body, tmp_path):
     source = render_module(graph)[0]
     tree = ast.parse(source)
     functions = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
-    assert [f.name for f in functions] == ["transform_t", "build_pipeline", "run"]
+    assert [f.name for f in functions] == ["transform_t", "absolute_paths", "build_pipeline", "run"]
     expected = ast.parse(body).body
     assert ast.dump(ast.Module(functions[0].body[:-1], [])) == ast.dump(ast.Module(expected, []))
     top = [type(n).__name__ for n in tree.body]

@@ -3,10 +3,12 @@
 Steps, in order: penguins (read), heavy (transform), stats (profile), check (validate),
 pred (infer).
 
-Run it (the defaults are the inputs, models and devices the notebook used; relative
-paths are read from the current folder)::
+Run it (the defaults are the inputs, models and devices the notebook used; a default
+path is read relative to this file's folder, a path given here relative to the current
+folder)::
 
     python pipeline.py --output out
+    python pipeline.py --output out --output_format parquet
     python pipeline.py --output out --direct_num_workers=2 --direct_running_mode=multi_processing
     python pipeline.py --runner DataflowRunner --project PROJECT --region REGION \
         --temp_location gs://BUCKET/tmp --output gs://BUCKET/out \
@@ -19,10 +21,13 @@ Outputs, one folder per step under --output:
     stats/  profile.json
     check/  report.json, rows-*.jsonl, invalid-*.jsonl
     pred/  predictions-*.jsonl, errors-*.jsonl
+
+(rows as <stem>-*.parquet with --output_format parquet; bad records stay .jsonl)
 """
 
 import argparse
 import logging
+import os
 import sys
 
 import apache_beam as beam
@@ -70,12 +75,37 @@ class PipelineArgs(PipelineOptions):
             default="output",
             help="folder (or gs://, s3://...) for the outputs of every step",
         )
+        parser.add_argument(
+            "--output_format",
+            default="jsonl",
+            choices=("jsonl", "parquet"),
+            help="file format of row outputs (profiles and reports are JSON either way)",
+        )
+
+
+# Options whose defaults are local files, relative to this module's folder: their defaults.
+LOCAL_PATHS = {}
 
 
 def transform_heavy(df):
     df = df[df.body_mass_g > 4000]
     df["ratio"] = df.bill_length_mm / df.bill_depth_mm
     return df
+
+
+def absolute_paths(args):
+    """Make each LOCAL_PATHS option absolute: a default against this module's folder, a
+    path given on the command line against the current folder (workers run elsewhere)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    for dest, default in LOCAL_PATHS.items():
+        value = getattr(args, dest)
+        kind, sep, rest = value.partition(":")
+        spec = sep and kind.isidentifier() and not rest.startswith("//")
+        path = rest if spec else value
+        if "://" in value or os.path.isabs(path):
+            continue
+        path = os.path.abspath(os.path.join(here if value == default else os.getcwd(), path))
+        setattr(args, dest, f"{kind}:{path}" if spec else path)
 
 
 def build_pipeline(p, options):
@@ -99,7 +129,7 @@ def build_pipeline(p, options):
     for step in steps:
         inputs = {name: outputs[name] for name in step.inputs()}
         outputs[step.name] = step.apply(p, inputs)
-        write_outputs(step, outputs[step.name], args.output)
+        write_outputs(step, outputs[step.name], args.output, args.output_format)
     return outputs
 
 
@@ -117,6 +147,7 @@ def run(argv=None):
         print("\nAny other Beam pipeline option is passed to the runner (e.g. --runner).")
         return
     options = PipelineOptions(argv)
+    absolute_paths(options.view_as(PipelineArgs))
     with beam.Pipeline(options=options) as p:
         build_pipeline(p, options)
 

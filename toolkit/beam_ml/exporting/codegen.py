@@ -5,7 +5,12 @@
 ``beam_ml``'s engine. It holds:
 
 - a ``PipelineOptions`` subclass with an option per input path, model and
-  device (defaults: what the notebook used) and ``--output DIR``;
+  device (defaults: what the notebook used), ``--output DIR`` and
+  ``--output_format jsonl|parquet`` (row outputs);
+- ``LOCAL_PATHS``: the options whose defaults are local files (the notebook's
+  inputs, models, rules), written relative to the module's own folder and made
+  absolute when it runs, so the module finds them from any current folder and
+  external workers (which run in folders of their own) get absolute paths;
 - the extra source each step needs (a transform's body, verbatim, as
   ``def transform_<step>(df)``);
 - ``build_pipeline(p, options)``: every step rebuilt from ``repr()``-written
@@ -37,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from beam_ml.errors import BeamMLError, one_line
+from beam_ml.exporting.paths import portable_defaults
 from beam_ml.rendering import HtmlRepr, render
 from beam_ml.steps import Step, StepGraph
 
@@ -217,15 +223,36 @@ def _used_globals(graph: StepGraph) -> list[str]:
     return sorted(used)
 
 
-def render_module(graph: StepGraph) -> tuple[str, dict[str, Any]]:
-    """The source of the pipeline module for ``graph`` (not yet formatted) and its options."""
+def render_module(
+    graph: StepGraph,
+    output_format: str = "jsonl",
+    *,
+    bases: list[Path] | None = None,
+    module_dir: Path | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """The source of the pipeline module for ``graph`` (not yet formatted) and its options.
+
+    ``bases``: the folders the notebook's relative paths are read from (its own folder,
+    then the current one); with ``module_dir`` (where the module goes) each default that
+    names a local file there is written relative to the module (see ``LOCAL_PATHS``).
+    """
+    from beam_ml.steps.outputs import OUTPUT_FORMATS, check_output_format
+
     if not len(graph):
         raise BeamMLError.expected("at least one step to export", "none", "read a dataset first")
+    check_output_format(output_format)
     plan = _Plan()
     reads = sum(not s.inputs() for s in graph.steps)
     built = [_step_call(step, plan, reads) for step in graph.steps]
     calls = [call for call, _ in built]
     plan.add("output", "output", "folder (or gs://, s3://...) for the outputs of every step")
+    plan.add(
+        "output_format",
+        output_format,
+        "file format of row outputs (profiles and reports are JSON either way)",
+        choices=OUTPUT_FORMATS,
+    )
+    local = portable_defaults(plan.options, bases, module_dir) if bases and module_dir else []
     clash = sorted(set(plan.options) & _beam_option_names())
     if clash:
         raise BeamMLError.expected(
@@ -234,7 +261,8 @@ def render_module(graph: StepGraph) -> tuple[str, dict[str, Any]]:
             "rename the step",
         )
     kinds = sorted({type(s).__name__ for s in graph.steps})
-    imports = ["import argparse", "import logging", "import sys", "", "import apache_beam as beam"]
+    imports = ["import argparse", "import logging", "import os", "import sys", ""]
+    imports.append("import apache_beam as beam")
     imports.append("from apache_beam.options.pipeline_options import PipelineOptions")
     imports.append(f"from beam_ml.steps import {', '.join([*kinds, 'write_outputs'])}")
     extra = {"np": "import numpy as np", "pd": "import pandas as pd"}
@@ -257,10 +285,12 @@ def render_module(graph: StepGraph) -> tuple[str, dict[str, Any]]:
 
 {summary}
 
-Run it (the defaults are the inputs, models and devices the notebook used; relative
-paths are read from the current folder)::
+Run it (the defaults are the inputs, models and devices the notebook used; a default
+path is read relative to this file's folder, a path given here relative to the current
+folder)::
 
     python pipeline.py --output out
+    python pipeline.py --output out --output_format parquet
     python pipeline.py --output out --direct_num_workers=2 --direct_running_mode=multi_processing
     python pipeline.py --runner DataflowRunner --project PROJECT --region REGION \\
         --temp_location gs://BUCKET/tmp --output gs://BUCKET/out \\
@@ -282,7 +312,26 @@ class {OPTIONS_CLASS}(PipelineOptions):
 {chr(10).join(options_src)}
 
 
+# Options whose defaults are local files, relative to this module's folder: their defaults.
+LOCAL_PATHS = {{{", ".join(f"{_literal(d)}: {_literal(plan.options[d][0])}" for d in local)}}}
+
+
 {(chr(10) + chr(10)).join(functions)}
+
+def absolute_paths(args):
+    """Make each LOCAL_PATHS option absolute: a default against this module's folder, a
+    path given on the command line against the current folder (workers run elsewhere)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    for dest, default in LOCAL_PATHS.items():
+        value = getattr(args, dest)
+        kind, sep, rest = value.partition(":")
+        spec = sep and kind.isidentifier() and not rest.startswith("//")
+        path = rest if spec else value
+        if "://" in value or os.path.isabs(path):
+            continue
+        path = os.path.abspath(os.path.join(here if value == default else os.getcwd(), path))
+        setattr(args, dest, f"{{kind}}:{{path}}" if spec else path)
+
 
 def build_pipeline(p, options):
     """Apply every step under a label named after it; write its outputs."""
@@ -294,7 +343,7 @@ def build_pipeline(p, options):
     for step in steps:
         inputs = {{name: outputs[name] for name in step.inputs()}}
         outputs[step.name] = step.apply(p, inputs)
-        write_outputs(step, outputs[step.name], args.output)
+        write_outputs(step, outputs[step.name], args.output, args.output_format)
     return outputs
 
 
@@ -312,6 +361,7 @@ def run(argv=None):
         print("\\nAny other Beam pipeline option is passed to the runner (e.g. --runner).")
         return
     options = PipelineOptions(argv)
+    absolute_paths(options.view_as({OPTIONS_CLASS}))
     with beam.Pipeline(options=options) as p:
         build_pipeline(p, options)
 
@@ -329,6 +379,8 @@ def _layout_doc(graph: StepGraph) -> str:
     for step in graph.steps:
         files = ", ".join(step.files)
         lines.append(f"    {step.name}/  {files}")
+    lines.append("")
+    lines.append("(rows as <stem>-*.parquet with --output_format parquet; bad records stay .jsonl)")
     return "\n".join(lines)
 
 
@@ -338,7 +390,7 @@ def _check_module(source: str, graph: StepGraph) -> None:
         tree = ast.parse(source)
     except SyntaxError as error:  # a bug here, never the user's input (that was checked)
         raise BeamMLError.expected("generated code that parses", one_line(str(error))) from None
-    allowed = {"build_pipeline", "run"}
+    allowed = {"absolute_paths", "build_pipeline", "run"}
     for step in graph.steps:
         extra = step.module_source()[0]
         allowed |= {n.name for n in ast.parse(extra).body if isinstance(n, ast.FunctionDef)}
@@ -387,15 +439,27 @@ def requirements(graph: StepGraph) -> list[str]:
     return pins
 
 
-def export(source: Any, path: str | os.PathLike[str] = "pipeline.py") -> ExportResult:
+def export(
+    source: Any,
+    path: str | os.PathLike[str] = "pipeline.py",
+    output_format: str = "jsonl",
+    streaming: bool = False,
+) -> ExportResult:
     """Write the steps of a session (or a StepGraph, or a saved .ipynb) as a pipeline module.
 
-    Writes ``path`` and ``requirements.txt`` beside it; runs nothing.
+    Writes ``path`` and ``requirements.txt`` beside it; runs nothing. ``output_format``
+    (``"jsonl"`` or ``"parquet"``) is the module's default for row outputs. Defaults that
+    name local files (read from the notebook's folder, then the current one) are written
+    relative to the module's folder, so it runs from anywhere.
 
     >>> result = export(session, "pipeline.py")      # doctest: +SKIP
     >>> print(result)                                 # doctest: +SKIP
     exported 3 steps to pipeline.py (+ requirements.txt)
     """
+    if streaming:  # a streaming module (beam_ml.exporting.streaming) from the same steps
+        from beam_ml.exporting.streaming import export_streaming
+
+        return export_streaming(source, path)
     graph = _graph_of(source)
     target = Path(os.fspath(path))
     if target.suffix != ".py" or not target.stem.isidentifier():
@@ -404,7 +468,12 @@ def export(source: Any, path: str | os.PathLike[str] = "pipeline.py") -> ExportR
             repr(os.fspath(path)),
             "e.g. pipeline.py",
         )
-    code, options = render_module(graph)
+    bases = [Path.cwd()]
+    if isinstance(source, str | os.PathLike) and os.fspath(source).endswith(".ipynb"):
+        bases.insert(0, Path(os.fspath(source)).resolve().parent)
+    code, options = render_module(
+        graph, output_format, bases=bases, module_dir=target.resolve().parent
+    )
     code = format_source(code)
     _check_module(code, graph)
     target.parent.mkdir(parents=True, exist_ok=True)

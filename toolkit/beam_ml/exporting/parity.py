@@ -135,6 +135,7 @@ def check(
     samples: dict[str, int] | None = None,
     full: bool = False,
     context: PreviewContext | None = None,
+    output_format: str = "jsonl",
 ) -> ParityReport:
     """Run the exported module on the notebook's sample; compare every step with its preview.
 
@@ -143,7 +144,8 @@ def check(
     ``sample`` rows, default each read step's ``--sample`` or 1000, when not
     given). ``beam_args`` go to the module, e.g. ``["--runner=PrismRunner", ...]``.
     ``full=True`` also runs the module on the full inputs and reports each
-    step's preview verdict beside the full run's.
+    step's preview verdict beside the full run's. ``output_format`` is the module's
+    format of row outputs (``"parquet"``: the comparison reads the Parquet shards).
 
     >>> check("explore.ipynb", full=True).passed          # doctest: +SKIP
     True
@@ -177,7 +179,7 @@ def check(
     with tempfile.TemporaryDirectory(prefix="beam-ml-check-") as temp:
         folder = Path(temp)
         target = Path(os.fspath(module)) if module else folder / "pipeline.py"
-        export(graph, target)
+        export(graph, target, output_format)
         argv = [sys.executable, str(target), "--output", str(folder / "out")]
         for step in reads:
             for dest, value in step.module_inputs(previews[step.name], folder).items():

@@ -1,9 +1,15 @@
-"""The files an exported module writes: one folder per step, JSON Lines shards or one JSON.
+"""The files an exported module writes: one folder per step, row shards or one JSON.
 
 Rows are JSON Lines shards written by Beam's ``WriteToText`` (any runner, any
 file system Beam knows: local, gs://, s3://, hdfs://), one text element per
-batch; a profile or a report is one JSON file. Which PCollections a step writes
-is the step's own :meth:`~beam_ml.steps.base.Step.outputs`.
+batch, or with ``output_format="parquet"`` Parquet shards written by Beam's
+file sink (:mod:`beam_ml.steps.parquet_output`: the column types of the data).
+Both write each shard under a temporary name and rename it when the write is
+complete. A profile or a report is one JSON file, written under a temporary name
+and renamed (:func:`beam_ml.writing.write_beam_file`). Bad records stay JSON
+Lines in both formats: they are the lines that could not be read, not rows.
+Which PCollections a step writes is the step's own
+:meth:`~beam_ml.steps.base.Step.outputs`.
 
 >>> frame_lines(pd.DataFrame({"a": [1, None]}))
 ['{"a":1.0}', '{"a":null}']
@@ -20,7 +26,17 @@ import pandas as pd
 
 from beam_ml.steps.base import KINDS, Step
 
-__all__ = ["frame_lines", "frame_text", "output_layout", "write_outputs"]
+__all__ = [
+    "OUTPUT_FORMATS",
+    "check_output_format",
+    "frame_lines",
+    "frame_text",
+    "output_layout",
+    "write_outputs",
+]
+
+# formats of row outputs; the first is the default
+OUTPUT_FORMATS = ("jsonl", "parquet")
 
 
 def output_layout() -> dict[str, list[str]]:
@@ -55,14 +71,18 @@ def frame_text(frame: pd.DataFrame) -> list[str]:
 
 
 def _write_text(text: str, path: str) -> None:
-    from apache_beam.io.filesystems import FileSystems
+    from beam_ml.writing import write_beam_file
 
-    with FileSystems.create(path) as handle:
-        handle.write(text.encode("utf-8"))
+    # a killed run leaves a hidden .tmp file, never a half-written report.json
+    write_beam_file(path, text.encode("utf-8"))
 
 
 def _report_json(report: Any) -> str:
     return str(report.to_json(indent=2))
+
+
+def _metrics_json(metrics: Any) -> str:
+    return json.dumps(metrics, indent=2, sort_keys=True)
 
 
 def _profile_json(profile: Any) -> str:
@@ -84,35 +104,58 @@ def _bad_record_lines(record: Any) -> list[str]:
     return [json.dumps(record.to_dict())]
 
 
-# file stem -> how its PCollection becomes text, and whether it is one file or shards
-_WRITERS: dict[str, tuple[Callable[[Any], Any], bool]] = {
-    "bad_records": (_bad_record_lines, False),
-    "rows": (frame_text, False),
-    "invalid": (frame_text, False),
-    "predictions": (frame_text, False),
-    "errors": (frame_text, False),
-    "profile.json": (_profile_json, True),
-    "report.json": (_report_json, True),
+# file stem -> how its PCollection becomes text, and its shape: one file, row shards
+# (DataFrame batches: JSON Lines or Parquet) or record shards (always JSON Lines)
+_WRITERS: dict[str, tuple[Callable[[Any], Any], str]] = {
+    "bad_records": (_bad_record_lines, "records"),
+    "rows": (frame_text, "rows"),
+    "invalid": (frame_text, "rows"),
+    "predictions": (frame_text, "rows"),
+    "errors": (frame_text, "rows"),
+    "profile.json": (_profile_json, "one"),
+    "report.json": (_report_json, "one"),
+    "metrics.json": (_metrics_json, "one"),
 }
 
 
-class _WriteOutputs(beam.PTransform):
-    """``{stem: PCollection}`` -> files under ``folder`` (JSON Lines shards or one JSON)."""
+def check_output_format(output_format: str) -> str:
+    """``output_format`` if it is one of :data:`OUTPUT_FORMATS`, else one clear error."""
+    if output_format not in OUTPUT_FORMATS:
+        from beam_ml.errors import BeamMLError
 
-    def __init__(self, folder: str) -> None:
+        raise BeamMLError.expected(
+            f"an output format among {', '.join(OUTPUT_FORMATS)}",
+            repr(output_format),
+            "e.g. --output_format parquet",
+        )
+    return output_format
+
+
+class _WriteOutputs(beam.PTransform):
+    """``{stem: PCollection}`` -> files under ``folder`` (row shards or one JSON)."""
+
+    def __init__(self, folder: str, output_format: str = "jsonl") -> None:
         super().__init__()
         self.folder = folder
+        self.output_format = check_output_format(output_format)
 
     def expand(self, outputs: dict[str, Any]) -> Any:
+        from beam_ml.steps.base import proxy_of
+        from beam_ml.steps.parquet_output import WriteParquetShards
+
         written = {}
         for stem, pcoll in outputs.items():
-            to_text, single = _WRITERS[stem]
+            to_text, shape = _WRITERS[stem]
             path = _join(self.folder, stem)
-            if single:
+            if shape == "one":
                 written[stem] = (
                     pcoll
                     | f"{stem}/Json" >> beam.Map(to_text)
                     | f"{stem}/Write" >> beam.Map(_write_text, path)
+                )
+            elif shape == "rows" and self.output_format == "parquet":
+                written[stem] = pcoll | f"{stem}/Parquet" >> WriteParquetShards(
+                    path, proxy_of(pcoll)
                 )
             else:
                 lines = pcoll | f"{stem}/Lines" >> beam.FlatMap(to_text)
@@ -122,12 +165,15 @@ class _WriteOutputs(beam.PTransform):
         return written
 
 
-def write_outputs(step: Step, result: Any, output: str) -> Any:
+def write_outputs(step: Step, result: Any, output: str, output_format: str = "jsonl") -> Any:
     """Write a step's outputs under ``output/<step name>/`` (see :func:`output_layout`).
 
-    One composite labelled ``Write[<step>]``.
+    ``output_format`` is ``"jsonl"`` or ``"parquet"`` for row outputs (shards
+    ``<stem>-*.jsonl`` or ``<stem>-*.parquet``); profiles and reports are JSON
+    either way. One composite labelled ``Write[<step>]``.
     """
     outputs = step.outputs(result)
     if not outputs:
         return None
-    return outputs | f"Write[{step.name}]" >> _WriteOutputs(_join(output, step.name))
+    folder = _join(output, step.name)
+    return outputs | f"Write[{step.name}]" >> _WriteOutputs(folder, output_format)

@@ -49,9 +49,16 @@ def row_multiset(lines: Sequence[str], drop: Sequence[str] = ()) -> Counter[Any]
 
 
 def read_lines(folder: Path, stem: str) -> list[str]:
+    """The rows a module wrote for ``stem`` as JSON lines, from JSON Lines or Parquet shards.
+
+    Parquet rows are read with pandas and written as the module writes JSON Lines
+    (:func:`~beam_ml.steps.outputs.frame_lines`), so both formats compare alike.
+    """
     lines: list[str] = []
     for file in sorted(folder.glob(f"{stem}-*.jsonl")):
         lines += [line for line in file.read_text(encoding="utf-8").splitlines() if line]
+    for file in sorted(folder.glob(f"{stem}-*.parquet")):
+        lines += frame_lines(pd.read_parquet(file))
     return lines
 
 
