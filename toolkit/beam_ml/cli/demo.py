@@ -248,6 +248,7 @@ def add_demo(subparsers: Any) -> None:
         "demo", help="run the end-to-end demo on the bundled datasets, reports into --out"
     )
     parser.add_argument("--out", default="out", help="folder for the reports (default: out)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
 
 
 def run_demo(args: argparse.Namespace, beam_args: list[str]) -> int:

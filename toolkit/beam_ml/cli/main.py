@@ -4,7 +4,9 @@ Each subcommand is a module of this package with a pair of functions,
 ``add_NAME(subparsers)`` and ``run_NAME(args, beam_args) -> int``, registered in
 ``COMMANDS``. Arguments a
 subcommand does not know are passed through as Beam pipeline options (e.g.
-``--runner``). Exit codes: 0 success, 1 a check failed, 2 a usage error.
+``--runner``). Exit codes: 0 success, 1 a check failed, 2 a usage error, 130
+interrupted (Ctrl-C). While Beam runs, a progress bar on stderr shows the rows
+read and the time (off with ``--quiet`` or when stderr is not a terminal).
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from beam_ml.cli import demo, export, infer, profile, validate
+from beam_ml.cli.progress import progress_bar, wanted
 from beam_ml.errors import BeamMLError
 
 USAGE_ERROR = 2
+INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
 
 
 COMMANDS: dict[
@@ -57,13 +61,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unexpected argument {stray[0]!r} (see beam-ml {args.command} --help)")
     logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR)
     try:
-        return COMMANDS[args.command][1](args, beam_args)
+        # rows read and time on stderr while Beam runs (not with --quiet, nor into a pipe)
+        with progress_bar(args.command, wanted(args)):
+            return COMMANDS[args.command][1](args, beam_args)
     except BeamMLError as error:
         print(f"beam-ml {args.command}: error: {error}", file=sys.stderr)
         return USAGE_ERROR
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as error:
+        # Ctrl-C: one line (how far the run got), no traceback, the shell's exit code
+        said = str(error) or "interrupted"
+        print(f"beam-ml {args.command}: {said}", file=sys.stderr)
+        return INTERRUPTED
 
 
 if __name__ == "__main__":

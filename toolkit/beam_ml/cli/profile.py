@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from typing import Any
 
@@ -29,14 +28,16 @@ def run_profile(args: argparse.Namespace, beam_args: list[str]) -> int:
     from beam_ml.profiling import profile
 
     started = time.perf_counter()
-    progress = not args.quiet and sys.stderr.isatty()
     source = data_source(args.path, args, quiet=args.quiet)
-    result = profile(source, sample=args.sample, options=beam_args or None, progress=progress)
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as handle:
-            handle.write(result.to_json(indent=1))
+    # progress: the bar of beam_ml.cli.progress (beam-ml main), fed by the rows_read counter
+    result = profile(source, sample=args.sample, options=beam_args or None)
+    from beam_ml.writing import replacing, write_text
+
+    if args.json:  # under a temporary name, renamed when complete (an interrupted run: none)
+        write_text(args.json, result.to_json(indent=1))
     if args.html:
-        result.to_html(args.html)
+        with replacing(args.html) as temp:
+            result.to_html(temp)
     if not args.quiet:
         print(result)
         print(f"profiled {result.rows:,} rows in {time.perf_counter() - started:.1f} s")

@@ -360,6 +360,15 @@ class Step:
         """The PCollections of :meth:`expand`'s result the module writes, by file stem."""
         return {}
 
+    def apply_streaming(self, pipeline: Any, settings: Any) -> Any:
+        """This step as a streaming source (windowed); ``settings``: a StreamSettings.
+
+        Steps with inputs need no hook: their ``expand`` runs per window on windowed inputs.
+        """
+        raise BeamMLError.expected(
+            "a read step as the streaming source", f"a {self.kind} step", "stream a read step"
+        )
+
     # ------------------------------------------------------------------ preview
     def preview(self, inputs: dict[str, StepPreview], context: PreviewContext) -> StepPreview:
         """This step on its inputs' previews: by default its own graph on DirectRunner."""
