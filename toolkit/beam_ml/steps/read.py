@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 from beam_ml.errors import check_choice
 from beam_ml.steps.base import PreviewContext, Step, StepPreview, attach, check_str
 from beam_ml.steps.forms_common import add_read_options, positive_int, read_options
+from beam_ml.steps.forms_stream import add_stream_options, check_stream_fields, stream_options
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,13 @@ class ReadStep(Step):
     encoding: str | None = None
     delimiter: str | None = None
     header: bool = True
+    # streaming: watch the pattern for new files, in windows of ``window``; rows
+    # take their time from ``event_time`` (else the time their file was found);
+    # ``schema`` ({column: dtype} as JSON) is what the export saw, as a folder may start empty
+    watch: bool = False
+    window: str | None = None
+    event_time: str | None = None
+    schema: str | None = None
     binds_name: ClassVar[bool] = True
     previews_with_beam: ClassVar[bool] = False
     kind: ClassVar[str] = "read"
@@ -45,7 +53,7 @@ class ReadStep(Step):
     view: ClassVar[str] = "beam_ml.notebook.widgets:FramePreview"
     usage: ClassVar[str] = (
         "%beam_ml read NAME PATH [--format csv|parquet|json] [--sample N] [--head] "
-        "[--encoding E] [--delimiter D] [--no-header]"
+        "[--encoding E] [--delimiter D] [--no-header] [--watch [--window 60s] [--event-time COL]]"
     )
 
     def __post_init__(self) -> None:
@@ -62,6 +70,7 @@ class ReadStep(Step):
                 object.__setattr__(self, flag, bool(getattr(self, flag)))
         check_str("encoding", self.encoding, optional=True)
         check_str("delimiter", self.delimiter, optional=True)
+        check_stream_fields(self)
         self.source()  # an unknown encoding or an option the format refuses fails now
 
     def source(self, path: str | None = None) -> Any:
@@ -81,6 +90,27 @@ class ReadStep(Step):
         read = pipeline | "Read" >> ReadBatches(source)
         return attach(read.batches, proxy=proxy(source), bad_records=read.bad_records)
 
+    def apply_streaming(self, pipeline: Any, settings: Any) -> Any:
+        """The files that land in the pattern, read as they land, windowed (see streaming)."""
+        from beam_ml.streaming import WatchFiles
+
+        event_time = settings.event_time.get(self.name, self.event_time)
+        read = pipeline | self.name >> WatchFiles(self.source(), settings, event_time)
+        return attach(read["batches"], proxy=self.proxy(), bad_records=read["bad_records"])
+
+    def proxy(self) -> Any:
+        """The empty frame of the columns: the recorded ``schema``, else the first file's."""
+        import json
+
+        import pandas as pd
+
+        if self.schema is None:
+            from beam_ml.sources import proxy
+
+            return proxy(self.source())
+        types = json.loads(self.schema)
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in types.items()})
+
     def outputs(self, result: Any) -> dict[str, Any]:
         from beam_ml.steps.base import bad_records_of
 
@@ -98,6 +128,10 @@ class ReadStep(Step):
             frame = sources.sample(
                 self.source(), context.sample, seed=context.seed, bad_records=bad
             )
+        if self.watch:
+            from beam_ml.steps.forms_stream import note_windows
+
+            note_windows(self, frame)
         return StepPreview(frame, rows=frame, extra={"bad_records": bad})
 
     def module_args(self, option: Any) -> dict[str, str | None]:
@@ -140,11 +174,12 @@ class ReadStep(Step):
         parser.add_argument("--sample", type=positive_int)
         parser.add_argument("--head", action="store_true")
         add_read_options(parser, format=False)
+        add_stream_options(parser)
 
     @classmethod
     def from_args(
         cls, options: argparse.Namespace, body: str | None, default_device: str
     ) -> tuple[Step, int | None]:
         o = options
-        step = cls(name=o.name, path=o.path, head=o.head, **read_options(o))
+        step = cls(name=o.name, path=o.path, head=o.head, **read_options(o), **stream_options(o))
         return step, o.sample
