@@ -45,6 +45,11 @@ LAB_SETTINGS = {
 }
 
 
+# The JupyterLab defaults beam-ml-toolkit installs (share/jupyter/lab/settings/overrides.d):
+# widget state saved with the notebook, so reopened controls render without a kernel.
+OVERRIDES = Path(__file__).resolve().parents[2] / "widgets" / "jupyterlab" / "overrides.d"
+
+
 def browser_installed() -> bool:
     return os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)
 
@@ -109,6 +114,8 @@ class JupyterLab:
             path = settings / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(values), encoding="utf-8")
+        app_settings = self.home / "app-settings"
+        shutil.copytree(OVERRIDES, app_settings / "overrides.d", dirs_exist_ok=True)
         env = dict(os.environ)
         env.update(
             JUPYTERLAB_SETTINGS_DIR=str(settings),
@@ -134,6 +141,8 @@ class JupyterLab:
             # Offline: no extension manager that asks PyPI, no news feed.
             "--LabApp.extension_manager=readonly",
             "--LabApp.news_url=",
+            # the overrides beam-ml-toolkit ships, as an installed package puts them
+            f"--LabApp.app_settings_dir={self.home / 'app-settings'}",
         ]
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("wb")
@@ -296,6 +305,35 @@ class LabPage:
 
         wait_for(entry, 10, f"the {label!r} entry of the {menu} menu").click()
 
+    def submenu_command(self, menu: str, submenu: str, label: str) -> None:
+        """``menu`` → ``submenu`` → ``label`` (Settings → Theme → JupyterLab Dark)."""
+        self.menu_command(menu, submenu)  # clicking a submenu's item opens it
+
+        def entry() -> WebElement | None:
+            for item in self.driver.find_elements(
+                By.CSS_SELECTOR, ".lm-Menu li.lm-Menu-item:not(.lm-mod-disabled)"
+            ):
+                if item.is_displayed() and item.text.split("\n")[0].strip() == label:
+                    return item
+            return None
+
+        wait_for(entry, 10, f"the {label!r} entry of {menu} → {submenu}").click()
+
+    def shut_down_kernel(self, timeout: float = 30) -> None:
+        """Kernel → Shut Down Kernel, then wait for the status bar to say there is none."""
+        self.menu_command("Kernel", "Shut Down Kernel")
+        wait_for(
+            lambda: (
+                "No Kernel" in (self.driver.execute_script(_CELL_STATE_JS) or {}).get("kernel", "")
+                or self._visible(".jp-Dialog .jp-Dialog-button.jp-mod-accept")
+            ),
+            timeout,
+            "the kernel to shut down",
+        )
+        dialog = self._visible(".jp-Dialog .jp-Dialog-button.jp-mod-accept")
+        if dialog is not None:
+            dialog.click()
+
     def wait_until_executed(self, timeout: float) -> list[str]:
         """Wait until no cell is queued or running and the kernel is idle; return the prompts."""
         seen: list[Any] = []
@@ -331,12 +369,12 @@ class LabPage:
 
     def outputs(self, selector: str, within: str = "") -> list[WebElement]:
         """Elements matching ``selector`` inside the open notebook's cell outputs; with
-        ``within``, only inside the outputs (one display each) whose text contains it."""
+        ``within``, only inside the cells whose outputs' text contains it."""
         return list(
             self.driver.execute_script(
                 "const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');"
                 "if (!panel) { return []; }"
-                "return [...panel.querySelectorAll('.jp-OutputArea-child')]"
+                "return [...panel.querySelectorAll('.jp-Cell .jp-OutputArea')]"
                 ".filter(o => o.textContent.includes(arguments[1]))"
                 ".flatMap(o => [...o.querySelectorAll(arguments[0])]);",
                 selector,

@@ -64,13 +64,12 @@ Step = Shows | Click
 
 # ipywidgets 8 class names (what @jupyter-widgets/controls renders)
 TOGGLE = ".widget-toggle-buttons button.widget-toggle-button"
-HTML_WIDGET = ".widget-html"
 
 # The views, as reusable groups of steps: a notebook's row lists the groups it shows.
 # Static HTML (Python API results; also what nbconvert and GitHub show):
 PROFILE_HTML: tuple[Step, ...] = (
     Shows("the profile view", ".bml-profile .bml-overview", " rows"),
-    Shows("the profile's column table", ".bml-profile table.bml-columns", "distribution"),
+    Shows("the profile's column cards", ".bml-profile .bml-columns .bml-card svg"),
 )
 VALIDATION_HTML: tuple[Step, ...] = (
     Shows("the validation report", ".bml-validation", "Validation"),
@@ -80,30 +79,33 @@ INFERENCE_HTML: tuple[Step, ...] = (
     Shows("the inference preview", ".bml-inference .bml-device", "Device:"),
     Shows("the preview's predictions", ".bml-inference", "Predictions"),
 )
-# ipywidgets views (what the %beam_ml magics show):
+# What the %beam_ml magics show: controls (ipywidgets) above the static view of the step
 PROFILE_WIDGET: tuple[Step, ...] = (
-    Shows("the profile widget's column picker", ".widget-dropdown select"),
-    Shows("the profile widget's histogram", f"{HTML_WIDGET} .bml-column svg"),
+    Shows("the profile explorer's name filter", ".widget-text input"),
+    Shows("the profile explorer's histogram", ".bml-profile .bml-card svg"),
 )
 VALIDATION_WIDGET: tuple[Step, ...] = (
-    Shows("the validation widget's filter", ".widget-toggle-buttons", "All checks"),
+    Shows("the validation view's filter", ".widget-toggle-buttons", "All checks"),
 )
 DEVICE_LABELS = {"auto": "Auto", "cpu": "CPU", "gpu": "GPU"}
 
 
+BANNER = ".bml-inference .bml-device"
+
+
 def device_toggle(step: str, start: str = "cpu", to: str = "gpu") -> tuple[Step, ...]:
-    """The device toggle of inference step ``step``'s widget: flip it ``start`` -> ``to`` ->
-    ``start`` and see that preview re-run each time (its status line, "STEP: ran on DEVICE
-    (asked DEVICE; ...)", says which device was asked for)."""
-    here = f"{step}: ran on"
+    """The device toggle of inference step ``step``'s controls: flip it ``start`` -> ``to``
+    -> ``start`` and see the cell's static view re-drawn each time (its one device banner
+    says "asked DEVICE; ...")."""
+    here = f"{step}: sample"  # the controls' status line; the cell holds the static view too
     return (
         Shows("the device toggle", ".widget-toggle-buttons", DEVICE_LABELS[to], here),
-        Shows(f"the preview run for {start}", HTML_WIDGET, f"(asked {start};", here),
+        Shows(f"the preview run for {start}", BANNER, f"asked {start};", here),
         Click(f"toggle the device to {to}", TOGGLE, DEVICE_LABELS[to], here),
         # Without CUDA a GPU request falls back to the CPU and says so; with it, it runs there.
-        Shows(f"the preview re-run for {to}", HTML_WIDGET, f"(asked {to};", here),
+        Shows(f"the preview re-run for {to}", BANNER, f"asked {to};", here),
         Click(f"toggle the device back to {start}", TOGGLE, DEVICE_LABELS[start], here),
-        Shows(f"the preview re-run for {start}", HTML_WIDGET, f"(asked {start};", here),
+        Shows(f"the preview re-run for {start}", BANNER, f"asked {start};", here),
     )
 
 
@@ -113,9 +115,9 @@ CASES: dict[str, tuple[Step, ...]] = {
         Shows("the species", ".jp-OutputArea-output", "Adelie"),
         *PROFILE_WIDGET,
         *VALIDATION_WIDGET,
-        Shows("the validation widget's failed checks", HTML_WIDGET, "FAIL"),
+        Shows("the validation view's failed checks", ".bml-view .bml-checks", "FAIL"),
     ),
-    "03_inference.ipynb": (*INFERENCE_HTML, *device_toggle("measured_infer", "cpu", "gpu")),
+    # 03_inference.ipynb: test_views.py (toggle after set_device, then saved and reopened)
     "browser_views.ipynb": (
         *PROFILE_HTML,
         Shows("the profile of all the penguins", ".bml-profile .bml-overview", "344 rows"),
@@ -123,7 +125,7 @@ CASES: dict[str, tuple[Step, ...]] = {
         Shows("the failed range check", ".bml-validation tr.bml-bad", "bill_length_mm"),
         *PROFILE_WIDGET,
         *VALIDATION_WIDGET,
-        Shows("the validation widget's failed checks", HTML_WIDGET, "FAIL"),
+        Shows("the validation view's failed checks", ".bml-view .bml-checks", "FAIL"),
         *INFERENCE_HTML,
         *device_toggle("clean_infer", "cpu", "gpu"),
     ),
@@ -216,8 +218,8 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-# After a Click, the steps with the same ``within`` look only inside the output that was
-# clicked: the change must show in that very widget, not in another view of the same step.
+# After a Click, the steps with the same ``within`` look only inside the cell whose control
+# was clicked: the change must show in that very cell, not in another view of the step.
 Pinned = dict[str, WebElement]
 
 
@@ -250,7 +252,7 @@ def _click(page: LabPage, step: Click, pinned: Pinned) -> None:
     element.click()
     if step.within:
         pinned[step.within] = page.driver.execute_script(
-            "return arguments[0].closest('.jp-OutputArea-child');", element
+            "return arguments[0].closest('.jp-OutputArea');", element
         )
 
 

@@ -17,6 +17,8 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
+WIDGET = "application/vnd.jupyter.widget-view+json"
+
 
 @pytest.fixture(scope="module")
 def penguins() -> str:
@@ -254,10 +256,22 @@ def test_engine_errors_are_one_line_usage_errors(ip: Any, penguins: str) -> None
 # --------------------------------------------------------------------------- a notebook
 
 
-def test_notebook_runs_under_nbclient_with_widgets_and_static_html(penguins: str) -> None:
+def test_notebook_runs_under_nbclient_with_widgets_and_static_html(
+    penguins: str, tmp_path: Path
+) -> None:
+    """Each view is two outputs: the controls (a widget) and the static HTML, which a
+    saved notebook shows without a kernel; set_device from code updates an earlier cell."""
     from nbclient import NotebookClient
+    from nbconvert import HTMLExporter
 
     nb = nbformat.v4.new_notebook()
+    train = (
+        "import pickle, pandas as pd\n"
+        "from sklearn.linear_model import LogisticRegression\n"
+        f"frame = pd.read_csv({penguins!r}).dropna()\n"
+        "model = LogisticRegression(max_iter=500).fit(frame[['bill_length_mm']], frame.species)\n"
+        "open('species.pkl', 'wb').write(pickle.dumps(model))"
+    )
     nb.cells = [
         nbformat.v4.new_code_cell("%load_ext beam_ml\n%config BeamML.default_sample = 100"),
         nbformat.v4.new_code_cell(f"%beam_ml read penguins {penguins}"),
@@ -267,15 +281,29 @@ def test_notebook_runs_under_nbclient_with_widgets_and_static_html(penguins: str
         nbformat.v4.new_code_cell("%beam_ml profile heavy -o stats"),
         nbformat.v4.new_code_cell("print(len(penguins), len(heavy), stats.rows)"),
         nbformat.v4.new_code_cell("%beam_ml profile nope", metadata={"tags": ["raises-exception"]}),
+        nbformat.v4.new_code_cell(train),
+        nbformat.v4.new_code_cell(
+            "%beam_ml infer heavy --model sklearn:species.pkl --features bill_length_mm "
+            "--device gpu"
+        ),
+        nbformat.v4.new_code_cell(
+            "from beam_ml.notebook.magics import session\n"
+            "session().set_device('heavy_infer', 'cpu').device_reason"
+        ),
     ]
-    NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     outputs = [c.outputs for c in nb.cells]
     assert all(o.output_type != "error" for cell_out in outputs[:5] for o in cell_out)
     read_html = [o for o in outputs[1] if "text/html" in o.get("data", {})]
     assert read_html and "penguins: 100 rows" in read_html[0].data["text/plain"]
-    profile_out = [o for o in outputs[3] if "text/html" in o.get("data", {})][-1]
-    assert "application/vnd.jupyter.widget-view+json" in profile_out.data
-    assert "Profile:" in profile_out.data["text/plain"]
+    shown = [o.data for o in outputs[3] if o.output_type == "display_data"]
+    (controls,) = [d for d in shown if "controls of" in d["text/plain"]]
+    (static,) = [d for d in shown if 'class="bml bml-profile"' in d.get("text/html", "")]
+    assert set(controls) == {"text/plain", WIDGET}
+    assert WIDGET not in static
+    assert "Profile:" in static["text/plain"]
     # the preview is the uniform sample of 100 rows (seed 0) that bml.sample gives
     heavy = int((bml.sample(penguins, 100, seed=0).body_mass_g > 4000).sum())
     assert outputs[4][0].text.split() == ["100", str(heavy), str(heavy)]
@@ -286,6 +314,20 @@ def test_notebook_runs_under_nbclient_with_widgets_and_static_html(penguins: str
     assert error.count("\n") == 1 and "beam_ml/" not in error
     scripts = [o for c in outputs for o in c if "application/javascript" in o.get("data", {})]
     assert not scripts  # Interactive Beam's jQuery loader is kept out of the notebook
+    # set_device from code (cell 8) re-drew the infer cell's static view (cell 7) in place
+    assert "asked cpu" in outputs[8][-1].data["text/plain"]
+    infer_static = [
+        o
+        for o in outputs[7]
+        if 'class="bml bml-inference"' in o.get("data", {}).get("text/html", "")
+    ]
+    assert len(infer_static) == 1 and "asked cpu; " in infer_static[0].data["text/html"]
+    assert "asked gpu" not in infer_static[0].data["text/html"]
+    assert infer_static[0].data["text/html"].count("Device: CPU") == 1  # one banner
+    # nbconvert (no widget state saved): every view is there, no widget error
+    page, _ = HTMLExporter().from_notebook_node(nb)
+    assert 'class="bml bml-profile"' in page and 'class="bml bml-inference"' in page
+    assert "Error displaying widget" not in page
 
 
 def test_export_writes_the_recorded_steps_as_a_pipeline_module(

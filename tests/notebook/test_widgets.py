@@ -77,12 +77,13 @@ def test_device_toggle_reruns_the_step_on_the_gpu_branch(penguins: str, torch_mo
     view.device_toggle.value = "cpu"  # what a click does
     assert s.get("clean_infer").device == "cpu"
     assert (view.result.device, view.result.device_reason) == ("cpu", "asked cpu; ran on cpu")
-    assert "asked cpu; ran on cpu" in view.status.value
+    assert "asked cpu; ran on cpu" in view.static_bundle()["text/html"]
+    assert "device asked cpu" in view.status.value
 
     view.device_toggle.value = "gpu"
     assert s.get("clean_infer").device == "gpu"
     assert view.result.device_reason == f"asked gpu; {gpu_branch}; ran on cpu"
-    assert gpu_branch in view.output.value
+    assert gpu_branch in view.static_bundle()["text/html"]
     assert len(view.result.predictions) == len(s.result("clean"))
     assert [e.stage for e in view.progress.events][-2:] == ["started", "done"]
 
@@ -95,7 +96,8 @@ def test_when_gpu_absent_then_toggle_to_gpu_falls_back_to_cpu(
     view.widget.children[0].children[0].value = "gpu"  # the device toggle, found as a user would
     assert view.result.device == "cpu"
     assert view.result.device_reason == "asked gpu; CUDA not available; ran on cpu"
-    assert "CUDA not available" in view.status.value
+    html = view.static_bundle()["text/html"]
+    assert "CUDA not available" in html and html.count("Device: CPU") == 1  # one banner
 
 
 def test_scikit_learn_says_it_runs_on_cpu_whatever_the_toggle(penguins: str, model: str) -> None:
@@ -140,40 +142,58 @@ def test_inference_view_renders_static_html_and_text_for_saved_notebooks(
     view = view_for(s, "clean_infer", s.result("clean_infer"))
     assert isinstance(view, InferenceView)
     bundle = view._repr_mimebundle_()
-    assert {"text/plain", "text/html", WIDGET_MIME} <= set(bundle)
+    # the static view never needs a widget model; the controls are an output of their own
+    assert set(bundle) == {"text/plain", "text/html"}
     assert "ran on cpu" in bundle["text/plain"]
     assert "prediction" in bundle["text/html"]
+    controls = view.controls_bundle()
+    assert controls is not None and set(controls) == {"text/plain", WIDGET_MIME}
+    assert "clean_infer" in controls["text/plain"] and "kernel" in controls["text/plain"]
 
 
 @pytest.fixture(scope="module")
 def profile() -> Any:
     frame = pd.DataFrame(
         {
-            "mass": [3000.0, 3500.0, 4000.0, 4500.0, None, 5000.0],
+            "mass": [3000.5, 3500.25, 4000.0, 4500.75, None, 5000.5],
             "<script>x</script>": ["a", "b", "a", "a", "c", None],
         }
     )
+    frame["count"] = [1, 2, 2, 3, 3, 3]
     return bml.Profile.from_frame(frame)
 
 
-def test_profile_view_picks_a_column_and_shows_its_histogram(profile: Any) -> None:
+def test_profile_view_sorts_and_filters_columns_by_type_and_name(profile: Any) -> None:
     view = ProfileView(profile)
     view.widget  # noqa: B018
-    assert isinstance(view.picker, ipywidgets.Dropdown)
-    assert list(view.picker.options) == ["mass", "<script>x</script>"]
-    view.picker.value = "mass"
-    html = view.detail.value
-    assert html.count("<rect") == len(profile.columns["mass"].histogram["counts"])
-    assert sum(profile.columns["mass"].histogram["counts"]) == 5  # the non-null values
-    view.picker.value = "<script>x</script>"
-    assert view.column == "<script>x</script>"
-    assert "<script>x" not in view.detail.value and "&lt;script&gt;x" in view.detail.value
-    assert view.detail.value.count("<rect") == 3  # a, b, c
+    assert isinstance(view.name_box, ipywidgets.Text)
+    assert view.shown() == ["mass", "<script>x</script>", "count"]
+    view.explore(sort="name")
+    assert view.shown() == sorted(profile.columns, key=str.lower)
+    view.explore(sort="missing")
+    missing = {n: c.nulls for n, c in profile.columns.items()}
+    assert [missing[n] for n in view.shown()] == sorted(missing.values(), reverse=True)
+    view.explore(type="float")
+    assert view.shown() == [n for n, c in profile.columns.items() if c.type == "float"]
+    view.explore(type="all")
+    view.name_box.value = "MAS"  # what typing in the box does; case does not matter
+    assert view.shown() == ["mass"]
+    html = view.html()
+    assert html.count('class="bml-card"') == 1 and "1 of 3 columns" in html
+    assert 'id="bml-sort-' in html and "checked" in html
+    with pytest.raises(bml.BeamMLError, match="a sort"):
+        view.explore(sort="size")
+    with pytest.raises(bml.BeamMLError, match="a column type of the profile"):
+        view.explore(type="datetime")
 
 
-def test_profile_view_refuses_an_unknown_column(profile: Any) -> None:
-    with pytest.raises(bml.BeamMLError, match="a column of the profile"):
-        ProfileView(profile).select("nope")
+def test_profile_explorer_escapes_names_and_shows_each_chart(profile: Any) -> None:
+    html = ProfileView(profile).html()
+    assert "<script>x" not in html and "&lt;script&gt;x" in html
+    assert html.count("<svg") == len(profile.columns)
+    # the histogram's bars hold the non-null values; the categories show counts and shares
+    assert sum(profile.columns["mass"].histogram["counts"]) == 5
+    assert "a: 3 (60 %)" in html  # 3 of the 5 non-null values
 
 
 def test_histogram_svg_scales_bars_to_the_peak() -> None:
@@ -196,18 +216,19 @@ def test_validation_view_filters_failures_and_all_checks(penguins: str, tmp_path
     view = view_for(s, "penguins_validate", report)
     assert isinstance(view, ValidationView)
     view.widget  # noqa: B018
-    assert view.table.value.count("FAIL") == 1 and "not_null" not in view.table.value
+    table = view.checks_html()
+    assert table.count("FAIL") == 1 and "not_null" not in table
     heavy = int((s.result("penguins").body_mass_g > 4000).sum())
     assert view.summary() == (
         f"validation failed: 1 failed check(s); rows: 40 total, {40 - heavy} valid, {heavy} invalid"
     )
-    assert "max: 4,000" in view.table.value  # the expected bounds, readable
+    assert "max 4,000" in table  # the expected bounds, readable
     view.filter.value = "all"
-    assert "not_null" in view.table.value and view.table.value.count("FAIL") == 1
-    assert view.table.value.startswith('<div class="bml bml-view">')  # styled after a toggle
-    assert isinstance(view.widget.children[-1], ipywidgets.Accordion)
+    html = view.static_bundle()["text/html"]
+    assert "not_null" in view.checks_html() and view.checks_html().count("FAIL") == 1
+    assert html.startswith('<div class="bml bml-view">') and "All checks" in html
     bundle = view._repr_mimebundle_()
-    assert bundle["text/plain"] and bundle["text/html"] and WIDGET_MIME in bundle
+    assert bundle["text/plain"] and bundle["text/html"] and WIDGET_MIME not in bundle
 
 
 def test_progress_view_shows_stage_rows_and_elapsed_time() -> None:
@@ -279,3 +300,38 @@ def test_model_box_switches_the_model_and_a_bad_one_is_shown_not_raised(
     assert view.result is before and "does not exist" in (view.error or "")
     assert s.get("clean_infer").model == torch_model  # the failing edit was not kept
     assert view.model_box.value == torch_model
+
+
+def test_when_device_is_set_from_code_then_an_earlier_views_toggle_follows_and_still_reruns(
+    penguins: str, torch_model: str
+) -> None:
+    s = infer_session(penguins, torch_model, cuda=False)
+    s.set_device("clean_infer", "gpu")
+    earlier = InferenceView(s, "clean_infer")  # the view of a cell run before
+    earlier.widget  # noqa: B018
+    assert earlier.device_toggle.value == "gpu"
+    later = InferenceView(s, "clean_infer")
+    later.set_device("cpu")  # from code, in a later cell
+    assert earlier.device_toggle.value == "cpu" and earlier.result is later.result
+    assert "device asked cpu" in earlier.status.value
+    assert "asked cpu; ran on cpu" in earlier.static_bundle()["text/html"]
+    earlier.device_toggle.value = "gpu"  # a click on the earlier toggle really runs
+    assert s.get("clean_infer").device == "gpu"
+    assert earlier.result.device_reason == "asked gpu; CUDA not available; ran on cpu"
+    assert later.result is earlier.result  # and the later view follows in turn
+    s.set_sample("clean_infer", 30)
+    assert earlier.sample_box.value == 30 and earlier.result.sample_rows <= 30
+
+
+def test_a_view_nobody_holds_is_not_kept_alive_by_the_session(penguins: str, model: str) -> None:
+    import gc
+    import weakref
+
+    s = infer_session(penguins, model, cuda=False)
+    view = InferenceView(s, "clean_infer")
+    ref = weakref.ref(view)
+    del view
+    gc.collect()
+    assert ref() is None
+    s.set_sample("clean_infer", 20)  # the dead view's listener is dropped, nothing fails
+    assert not [w for w in s._watchers if w() is None]

@@ -19,22 +19,29 @@ import math
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
+
 CSS_PREFIX = "bml"
 
 
 def fmt(value: Any, digits: int = 4) -> str:
     """A number to ``digits`` significant digits (ints with thousands separators).
 
-    >>> fmt(1234567), fmt(0.000123456), fmt(None), fmt(float("inf"))
-    ('1,234,567', '0.0001235', '–', 'inf')
+    >>> fmt(1234567), fmt(0.000123456), fmt(None), fmt(float("inf")), fmt([0.123456, 1.0])
+    ('1,234,567', '0.0001235', '–', 'inf', '[0.1235, 1]')
     """
     if value is None:
         return "–"
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value))
+    if isinstance(value, int | np.integer):
+        return f"{int(value):,}"
+    if isinstance(value, list | tuple | np.ndarray):
+        # a row of scores (a model's probabilities): each to 4 digits, a few shown
+        items = [fmt(v, digits) for v in list(value)[:8]]
+        return "[" + ", ".join(items) + (", …" if len(value) > 8 else "") + "]"
+    if isinstance(value, float | np.floating):
+        value = float(value)
         if math.isnan(value):
             return "NaN"
         if math.isinf(value):
@@ -125,25 +132,26 @@ def bars_data(
     counts: list[int],
     labels: list[str],
     *,
-    axis: tuple[str, str] | None = None,
+    axis: tuple[str, ...] | None = None,
     total: int | None = None,
     title: str = "",
     width: int = 360,
     height: int = 120,
 ) -> dict[str, Any]:
-    """The geometry of one bar chart (a histogram or category bars) for ``charts.html``.
+    """The geometry of a histogram for ``charts.html``: bars, a y axis of counts, an x axis.
 
-    ``labels`` name each bar (its range or category); ``total`` turns counts into
-    percentages in the tooltips; ``axis`` labels the two ends of the x axis.
+    ``labels`` name each bar (its range); ``total`` turns counts into percentages
+    in the tooltips; ``axis`` labels the x axis (its two ends, or ends and middle).
+    The y axis shows 0, half the peak and the peak count, with a dashed grid line.
 
     >>> d = bars_data([1, 3], ["x", "y"], total=4)
-    >>> [b["tip"] for b in d["bars"]], d["ymax"]
-    (['x: 1 (25 %)', 'y: 3 (75 %)'], '3')
+    >>> [b["tip"] for b in d["bars"]], d["ymax"], d["ymid"]
+    (['x: 1 (25 %)', 'y: 3 (75 %)'], '3', '1.5')
     """
     peak = max([*counts, 1])
     n = max(len(counts), 1)
-    left, bottom = 36, 18  # room for the y axis labels and the x axis labels
-    plot_w, plot_h = width - left, height - bottom - 4
+    left, bottom = 40, 16  # room for the y axis labels and the x axis labels
+    plot_w, plot_h = width - left, height - bottom - 6
     step = plot_w / n
     bars = []
     for i, (count, label) in enumerate(zip(counts, labels, strict=True)):
@@ -152,7 +160,7 @@ def bars_data(
         bars.append(
             {
                 "x": round(left + i * step, 1),
-                "y": round(4 + plot_h - h, 1),
+                "y": round(6 + plot_h - h, 1),
                 "w": round(max(step - 1, 1), 1),
                 "h": round(h, 1),
                 "tip": f"{label}: {fmt(count)}{share}",
@@ -163,9 +171,49 @@ def bars_data(
         "width": width,
         "height": height,
         "left": left,
-        "base": 4 + plot_h,
+        "top": 6,
+        "base": 6 + plot_h,
+        "mid": round(6 + plot_h / 2, 1),
         "ymax": fmt(peak),
+        "ymid": fmt(peak / 2),
         "axis": axis,
+        "title": title,
+    }
+
+
+def hbars_data(
+    values: list[tuple[str, int]], total: int, *, title: str = "", width: int = 360
+) -> dict[str, Any]:
+    """The geometry of category bars for ``charts.html``: one row per value, its count and %.
+
+    >>> d = hbars_data([("a", 3), ("b", 1)], total=4)
+    >>> [(r["label"], r["value"]) for r in d["rows"]]
+    [('a', '3 (75 %)'), ('b', '1 (25 %)')]
+    """
+    row_h, label_w, value_w = 16, 110, 86
+    peak = max([n for _, n in values] or [1]) or 1
+    plot_w = width - label_w - value_w
+    rows = []
+    for i, (label, count) in enumerate(values):
+        share = pct(count / total) if total else ""
+        rows.append(
+            {
+                "y": i * row_h,
+                "ty": i * row_h + 11,
+                "w": round(max(plot_w * count / peak, 1.0 if count else 0.0), 1),
+                "label": clip(label, 18),
+                "value": f"{fmt(count)} ({share})" if share else fmt(count),
+                "tip": f"{label}: {fmt(count)}" + (f" ({share})" if share else ""),
+            }
+        )
+    height = max(len(rows), 1) * row_h + 2
+    return {
+        "rows": rows,
+        "width": width,
+        "height": height,
+        "left": label_w,
+        "vx": label_w + plot_w + 4,
+        "base": height,
         "title": title,
     }
 

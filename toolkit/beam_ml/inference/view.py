@@ -12,6 +12,7 @@ True
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from beam_ml.rendering import fmt, pct, render
@@ -67,10 +68,122 @@ def _table(frame: dict[str, Any], limit: int = MAX_ROWS) -> dict[str, Any]:
     return {"columns": frame["columns"], "rows": rows, "more": max(len(frame["data"]) - limit, 0)}
 
 
+def _pair_table(frame: dict[str, Any], limit: int = MAX_ROWS) -> dict[str, Any] | None:
+    """The A/B predictions side by side: each row marked agree / disagree.
+
+    The first ``limit`` rows, plus every disagreement after them (up to ``4 * limit``),
+    so the "show disagreements" filter has them to show.
+    """
+    columns = frame["columns"]
+    if not {"a_prediction", "b_prediction"} <= set(columns):
+        return None
+    ia, ib = columns.index("a_prediction"), columns.index("b_prediction")
+    order = [ia, ib] + [i for i in range(len(columns)) if i not in (ia, ib)]
+    rows: list[dict[str, Any]] = []
+    disagree = 0
+    for n, (label, values) in enumerate(zip(frame["index"], frame["data"], strict=False)):
+        same = values[ia] == values[ib]
+        disagree += not same
+        if n < limit or (not same and len(rows) < 4 * limit):
+            rows.append({"label": label, "agree": same, "cells": [values[i] for i in order]})
+    return {
+        "columns": [columns[i] for i in order],
+        "rows": rows,
+        "disagree": disagree,
+        "more": max(len(frame["data"]) - len(rows), 0),
+    }
+
+
+def _key(value: Any) -> tuple[int, str]:
+    return (0, f"{float(value):020.6f}") if isinstance(value, int | float) else (1, str(value))
+
+
+def confusion(frame: dict[str, Any], a: str, b: str, limit: int = 12) -> dict[str, Any] | None:
+    """Counts of (``a`` value, ``b`` value) over every row of ``frame``, for a matrix.
+
+    >>> m = confusion({"columns": ["x", "y"], "data": [[1, 1], [1, 2]], "index": ["0", "1"]},
+    ...               "x", "y")
+    >>> m["labels"], [r["cells"] for r in m["rows"]]
+    ([1, 2], [[1, 1], [0, 0]])
+    """
+    columns = frame["columns"]
+    if a not in columns or b not in columns:
+        return None
+    ia, ib = columns.index(a), columns.index(b)
+    pairs = [(row[ia], row[ib]) for row in frame["data"]]
+    labels = sorted({v for pair in pairs for v in pair if v is not None}, key=_key)
+    if not labels or len(labels) > limit:
+        return None
+    where = {v: i for i, v in enumerate(labels)}
+    matrix = [[0] * len(labels) for _ in labels]
+    for x, y in pairs:
+        if x in where and y in where:
+            matrix[where[x]][where[y]] += 1
+    return _matrix_view(labels, matrix, a, b)
+
+
+def _matrix_view(
+    labels: list[Any], matrix: list[list[int]], rows: str, cols: str
+) -> dict[str, Any]:
+    peak = max((max(r) for r in matrix if r), default=1) or 1
+    return {
+        "labels": labels,
+        "rows_are": rows,
+        "cols_are": cols,
+        "rows": [
+            {
+                "label": label,
+                "cells": row,
+                "styles": [
+                    f"background: rgba(var(--bml-pos), {0.8 * n / peak:.2f})" if n else ""
+                    for n in row
+                ],
+                "diagonal": i,
+            }
+            for i, (label, row) in enumerate(zip(labels, matrix, strict=True))
+        ],
+    }
+
+
+def _evaluations(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each model's metrics against the label (when the run had one): accuracy and matrix."""
+    evaluation = data.get("evaluation") or data.get("label_metrics")
+    if not isinstance(evaluation, dict):
+        return []
+    label = evaluation.get("label", "label")
+    per_model = evaluation.get("models") or {"": evaluation.get("metrics") or {}}
+    out = []
+    for name, metrics in per_model.items():
+        if not isinstance(metrics, dict):
+            continue
+        cm = metrics.get("confusion_matrix") or {}
+        matrix = None
+        if cm.get("labels") and cm.get("matrix"):
+            who = f"{name} prediction" if name else "prediction"
+            matrix = _matrix_view(list(cm["labels"]), cm["matrix"], str(label), who)
+        shown = ("accuracy", "balanced_accuracy", "f1_macro", "roc_auc", "mae", "rmse", "r2")
+        out.append(
+            {
+                "model": name,
+                "label": label,
+                "scores": [(k, metrics[k]) for k in shown if metrics.get(k) is not None],
+                "matrix": matrix,
+            }
+        )
+    return out
+
+
 def context(data: dict[str, Any]) -> dict[str, Any]:
     """The template's view of a preview's ``to_dict()``."""
     comparison = data.get("kind") == "compare"
+    pairs = _pair_table(data["predictions"]) if comparison else None
     return {
+        "uid": uuid.uuid4().hex[:10],
+        "pairs": pairs,
+        "versus": (
+            confusion(data["predictions"], "a_prediction", "b_prediction") if pairs else None
+        ),
+        "evaluations": _evaluations(data),
         "device": device_banner(data),
         "kind": data["kind"],
         "sample_rows": data["sample_rows"],

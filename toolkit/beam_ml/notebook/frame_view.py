@@ -8,19 +8,22 @@ import pandas as pd
 
 from beam_ml.notebook.session import Session
 from beam_ml.notebook.view_base import (
-    View,
+    StepView,
     _styled,
 )
 from beam_ml.rendering import render_macro
 
 
-class FramePreview(View):
+class FramePreview(StepView):
     """The pandas sample a read or transform step binds: a caption and its first rows."""
 
     @classmethod
     def for_step(cls, session: Session, name: str, result: Any) -> FramePreview:
         sample = session.sample_for(name)
-        return cls(name, result, sample, bad_records=session.bad_records(name))
+        view = cls(name, result, sample, bad_records=session.bad_records(name))
+        view.session = session
+        view.watch(session, name)  # an edited step re-runs: its earlier output follows
+        return view
 
     def __init__(
         self,
@@ -32,7 +35,15 @@ class FramePreview(View):
     ) -> None:
         super().__init__()
         self.name, self.frame, self.sample, self.rows = name, frame, sample, rows
+        self.result = frame
         self.bad_records = list(bad_records or [])
+        self.session: Session | None = None
+
+    def _set_result(self, result: Any) -> None:
+        self.result = self.frame = result
+        if self.session is not None and self.name is not None:
+            self.sample = self.session.sample_for(self.name)
+            self.bad_records = self.session.bad_records(self.name)
 
     def caption(self) -> str:
         """What the preview is: its shape, how it was sampled, how the file was read."""
@@ -67,6 +78,3 @@ class FramePreview(View):
                 )
             ),
         }
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return self.static_bundle()  # no controls: plain HTML is the whole view

@@ -29,18 +29,20 @@ import keyword
 import logging
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from IPython.display import display
 from traitlets import Enum, Int, TraitError, observe, validate
 
-from beam_ml.errors import BeamMLError, one_line
-from beam_ml.notebook.session import DEVICES, Session
-from beam_ml.steps.forms import FORMS, Form, parse_form
+from beam_ml.errors import DEVICES, BeamMLError, one_line
+from beam_ml.notebook.session import Session
 
-__all__ = ["FORMS", "BeamML", "load_ipython_extension", "session"]
+if TYPE_CHECKING:
+    from beam_ml.steps.forms import Form
+
+__all__ = ["BeamML", "load_ipython_extension", "session"]
 
 
 def _usage(message: str) -> UsageError:
@@ -58,11 +60,21 @@ class BeamML(Magics):
 
     def __init__(self, shell: Any = None, session: Session | None = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
-        self.session = session or Session(self.default_sample, self.default_device)
-        self.session.default_sample = self.default_sample
-        self.session.default_device = self.default_device
+        self._session = session  # made on first use: a Session imports the steps (Beam)
         self.bindings: dict[str, list[str]] = {}  # step name -> variables showing its result
         self.widgets = True  # show ipywidgets views when ipywidgets imports
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = Session(self.default_sample, self.default_device)
+        return self._session
+
+    @session.setter
+    def session(self, value: Session) -> None:
+        self._session = value
+        value.default_sample = self.default_sample
+        value.default_device = self.default_device
 
     @validate("default_sample")
     def _check_sample(self, proposal: Any) -> int:
@@ -72,12 +84,12 @@ class BeamML(Magics):
 
     @observe("default_sample")
     def _sample_changed(self, change: Any) -> None:
-        if hasattr(self, "session"):
+        if getattr(self, "_session", None) is not None:
             self.session.default_sample = change["new"]
 
     @observe("default_device")
     def _device_changed(self, change: Any) -> None:
-        if hasattr(self, "session"):
+        if getattr(self, "_session", None) is not None:
             self.session.default_device = change["new"]
 
     # ------------------------------------------------------------------ entry point
@@ -85,6 +97,8 @@ class BeamML(Magics):
     @no_var_expand  # $x and {x} in paths and bodies are the user's text, not ours to expand
     def beam_ml(self, line: str, cell: str | None = None) -> None:
         """Explore with Beam on a sample; see ``%beam_ml`` forms in beam_ml.notebook.magics."""
+        from beam_ml.steps.forms import parse_form
+
         try:
             # One parser for the magics and for `beam-ml export notebook.ipynb`.
             form = parse_form(line, cell, default_device=self.session.default_device)
@@ -96,7 +110,7 @@ class BeamML(Magics):
             if form.form == "steps":
                 display(self.session)
             elif form.form == "export":
-                self._export(form.options.path)
+                self._export(form.options.path, streaming=form.options.streaming)
             else:
                 self._record(form)
         except BeamMLError as error:
@@ -128,12 +142,16 @@ class BeamML(Magics):
         result = self._run(lambda: self.session.add(step, sample=form.sample))
         self._bind(step.name, step.name if step.binds_name else out, result)
         display(self._view(step.name, result))
+        from beam_ml.steps.forms_stream import windows_caption
+
+        if windows_caption(result):  # a watched read: which windows its sample falls in
+            print(windows_caption(result))
         self._refresh_downstream()
 
-    def _export(self, path: str) -> None:
+    def _export(self, path: str, streaming: bool = False) -> None:
         from beam_ml.exporting import export
 
-        display(export(self.session, path))
+        display(export(self.session, path, streaming=streaming))
 
     # ------------------------------------------------------------------ helpers
     def _run(self, action: Callable[[], Any]) -> Any:

@@ -32,11 +32,13 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from beam_ml.errors import DEVICES, BeamMLError, check_choice, check_positive_int
+
+if TYPE_CHECKING:  # pandas is imported by the steps, when a step first runs
+    import pandas as pd
+from beam_ml.notebook.watchers import StepWatchers
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ def _steps() -> Any:
     return steps
 
 
-class Session:
+class Session(StepWatchers):
     """The notebook's step graph, with cached previews of each step on a sample.
 
     ``default_sample`` rows are read for a preview unless a step says otherwise;
@@ -111,6 +113,7 @@ class Session:
         self._cache: OrderedDict[str, Any] = OrderedDict()
         self._shown: dict[str, str] = {}  # step name -> key of the result last returned
         self._listeners: list[Callable[[Progress], None]] = []
+        self._watchers: list[Any] = []  # the views of steps (StepWatchers.on_change)
 
     # ------------------------------------------------------------------ settings
     @property
@@ -219,6 +222,7 @@ class Session:
                 self.refreshed[other] = self.result(other)
             except BeamMLError as error:
                 self.refreshed[other] = error
+        self._notify({name: result, **self.refreshed})
         return result
 
     def result(self, name: str, sample: int | None = None) -> Any:
@@ -425,7 +429,8 @@ class Session:
         step = self.graph.get(name)
         inputs = {i: self._compute(i, n) for i in step.inputs()}
         rows = sum(p.row_count() or 0 for p in inputs.values()) or None
-        with self._stage(step, rows if inputs else n) as done:
+        # a read's row count is known when it is done (344 penguins, not the 1,000 asked for)
+        with self._stage(step, rows if inputs else None) as done:
             value = step.preview(inputs, self._context(n))
             done["rows"] = value.row_count()
         self.computed.append(name)

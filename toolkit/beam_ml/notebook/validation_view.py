@@ -1,4 +1,4 @@
-"""A validation report: checks (failures first or all) and the quarantined rows."""
+"""A validation report: its verdict and checks (failures first, or all), then the report."""
 
 from __future__ import annotations
 
@@ -6,28 +6,32 @@ from typing import Any
 
 from beam_ml.errors import BeamMLError
 from beam_ml.notebook.session import Session
-from beam_ml.notebook.view_base import (
-    View,
-    _bundle,
-    _ipywidgets,
-    _styled,
-    value_text,
-)
+from beam_ml.notebook.view_base import StepView, _bundle, _ipywidgets, _styled, value_text
 from beam_ml.rendering import render_macro
 
 
-class ValidationView(View):
-    """A validation report: checks (failures first or all) and the quarantined rows."""
+class ValidationView(StepView):
+    """A validation report: checks (failures first or all) and the quarantined rows.
+
+    The static view holds the verdict, the checks table and the full report
+    (collapsed); the live control switches the table between failures and all checks.
+    """
 
     @classmethod
     def for_step(cls, session: Session, name: str, result: Any) -> ValidationView:
-        return cls(result)
+        view = cls(result)
+        view.watch(session, name)
+        return view
 
     def __init__(self, report: Any) -> None:
         super().__init__()
-        self.report = report
-        self.data = report.to_dict()
+        self._set_result(report)
         self.show = "failures"
+        self._syncing = False
+
+    def _set_result(self, result: Any) -> None:
+        self.result = self.report = result
+        self.data = result.to_dict()
 
     def checks(self) -> list[dict[str, Any]]:
         checks = list(self.data.get("checks", []))
@@ -40,37 +44,60 @@ class ValidationView(View):
         if show not in ("failures", "all"):
             raise BeamMLError.expected("'failures' or 'all'", repr(show))
         self.show = show
-        if self._widget is not None:
-            self.table.value = _styled(self.checks_html())
+        self.refresh()
         return self.checks_html()
 
     def checks_html(self) -> str:
-        rows = [
-            {
-                "passed": bool(c.get("passed")),
-                "rule": str(c.get("rule")),
-                "column": str(c.get("column") or ""),
-                "observed": value_text(c.get("observed")),
-                "expected": value_text(c.get("expected")),
-            }
-            for c in self.checks()
-        ]
+        from beam_ml.validation.report import SHARE_RULES
+
+        rows = []
+        for c in self.checks():
+            share = c.get("rule") in SHARE_RULES
+            rows.append(
+                {
+                    "passed": bool(c.get("passed")),
+                    "rule": str(c.get("rule")),
+                    "column": str(c.get("column") or ""),
+                    "observed": value_text(c.get("observed"), share=share),
+                    "expected": value_text(c.get("expected"), share=share),
+                }
+            )
         return render_macro("notebook.html", "checks", rows)
 
     def static_bundle(self) -> dict[str, Any]:
-        return _bundle(self.report)
+        report = _bundle(self.report)
+        title = "all checks" if self.show == "all" else "failed checks"
+        body = render_macro(
+            "notebook.html",
+            "validation",
+            self.summary(),
+            title,
+            self.checks_html(),
+            report.get("text/html", ""),
+        )
+        return {
+            "text/plain": f"{self.summary()}\n{report['text/plain']}",
+            "text/html": _styled(body),
+        }
 
     def _build(self) -> Any:
         w = _ipywidgets()
-        summary = w.HTML(value=_styled(render_macro("notebook.html", "line", self.summary())))
         self.filter = w.ToggleButtons(
             options=[("Failures", "failures"), ("All checks", "all")], value=self.show
         )
-        self.table = w.HTML(value=_styled(self.checks_html()))
-        self.filter.observe(lambda ch: self.set_filter(ch["new"]), names="value")
-        report = w.HTML(value=_bundle(self.report).get("text/html", ""))
-        details = w.Accordion(children=[report], titles=("Report and quarantined rows",))
-        return w.VBox([summary, self.filter, self.table, details])
+        self.filter.observe(self._on_filter, names="value")
+        return w.HBox([self.filter])
+
+    def _on_filter(self, change: Any) -> None:
+        if not self._syncing:
+            self.set_filter(change["new"])
+
+    def _sync_controls(self) -> None:
+        self._syncing = True
+        try:
+            self.filter.value = self.show
+        finally:
+            self._syncing = False
 
     def summary(self) -> str:
         """One line: the verdict and where the rows went."""

@@ -2,10 +2,11 @@
 
 Each view is a plain object: its logic lives in plain methods
 (``InferenceView.set_device('cpu')`` re-runs the step through the session), and
-``.widget`` is the ipywidgets box that calls them, built on first use. Every
-view also renders as static HTML with a text/plain fallback (the result's own
-``_repr_mimebundle_``), so a saved notebook, nbconvert and GitHub still show
-it. ipywidgets is imported lazily: this module imports without it.
+``.widget`` is the ipywidgets box of its controls, built on first use. A view
+shows as two outputs: the controls, then its static HTML (with text/plain),
+which a saved notebook, nbconvert and GitHub show without a kernel and which is
+re-drawn in place whenever the step changes (``view_base.StepView``). ipywidgets
+is imported lazily: this module imports without it.
 
 >>> view = InferenceView(session, "penguins_infer")     # doctest: +SKIP
 >>> view.set_device("gpu")                              # doctest: +SKIP
