@@ -25,6 +25,9 @@ test: $(STAMP)
 	# Beam's Prism (go install) and Flink / Spark job servers (mvn) for the engine tests,
 	# cached in $${BEAM_ML_CACHE:-~/.cache/beam-ml}; what cannot be had is reported and skipped.
 	tests/engines/setup.sh
+	# Airflow in a venv of its own (~/.cache/beam-ml/venvs/airflow) and kfp for the
+	# orchestrator hand-off tests; cached, reported, always exits 0.
+	tests/exporting/setup_orchestrators.sh
 	$(PY) -m pytest -n 2 --dist loadfile --nbmake tests notebooks
 
 lint: $(STAMP)
@@ -37,10 +40,15 @@ typecheck: $(STAMP)
 check: lint typecheck test
 
 benchmarks: $(STAMP)
+	# The real tables of the validation quality benchmark (peers get venvs of their own).
+	$(PY) -m pip install --quiet -e '.[quality]'
 	$(PY) benchmarks/profile_bench.py
 	$(PY) benchmarks/validate_bench.py
 	$(PY) benchmarks/inference_bench.py
 	$(PY) benchmarks/preview_bench.py
+	$(PY) benchmarks/notebook_latency.py
+	$(PY) benchmarks/validate_quality.py
+	$(PY) benchmarks/fuzz_bench.py
 
 clean:
 	rm -rf $(VENV) out build dist *.egg-info toolkit/*.egg-info

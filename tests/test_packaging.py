@@ -21,11 +21,14 @@ def _pyproject() -> dict:
 
 
 def _pyproject_requirements() -> set[str]:
+    """What `pip install -e .[all,dev]` (the Makefile's install) asks for."""
     project = _pyproject()["project"]
+    extras = project["optional-dependencies"]
+    (everything,) = extras["all"]
+    names = [*everything.split("[", 1)[1].rstrip("]").split(","), "dev"]
     found = set(project["dependencies"])
-    for name, extra in project["optional-dependencies"].items():
-        if name != "all":
-            found |= set(extra)
+    for name in names:
+        found |= set(extras[name])
     return found
 
 
@@ -110,3 +113,15 @@ def test_the_wheel_installs_beam_ml_with_its_widget_assets_and_console_script(tm
     ).stdout
     assert str(target) in out.splitlines()[0]
     assert "base.css" in out
+
+
+def test_every_subpackage_of_beam_ml_ships_in_the_wheel():
+    listed = set(_pyproject()["tool"]["setuptools"]["packages"])
+    found = {
+        "beam_ml"
+        + "".join(
+            f".{part}" for part in init.parent.relative_to(ROOT / "toolkit" / "beam_ml").parts
+        )
+        for init in (ROOT / "toolkit" / "beam_ml").rglob("__init__.py")
+    }
+    assert found - listed == set()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2] / "toolkit" / "beam_ml"
-ENGINE = ("sources", "profiling", "validation", "inference", "steps", "exporting")
+ENGINE = ("sources", "profiling", "validation", "inference", "steps", "exporting", "streaming")
 NOTEBOOK_ONLY = ("IPython", "ipywidgets", "matplotlib", "traitlets")
 STEP_KINDS = ("read", "transform", "profile", "validate", "infer", "compare", "cascade")
 STEP_CLASSES = tuple(f"{k.capitalize()}Step" for k in STEP_KINDS)
