@@ -7,8 +7,10 @@ transforms, by label, under each step's composite.
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import pickle
+from collections.abc import Iterator
 
 import apache_beam as beam
 import pytest
@@ -85,7 +87,9 @@ def previews(graph: StepGraph) -> dict:
 
 
 @pytest.fixture(scope="module")
-def module_pipeline(graph: StepGraph, tmp_path_factory: pytest.TempPathFactory) -> beam.Pipeline:
+def module_pipeline(
+    graph: StepGraph, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[beam.Pipeline]:
     folder = tmp_path_factory.mktemp("module")
     export(graph, folder / "pipeline.py")
     spec = importlib.util.spec_from_file_location("exported_pipeline", folder / "pipeline.py")
@@ -94,7 +98,11 @@ def module_pipeline(graph: StepGraph, tmp_path_factory: pytest.TempPathFactory) 
     options = PipelineOptions(["--output", str(folder / "out")])
     pipeline = beam.Pipeline(options=options)
     module.build_pipeline(pipeline, options)
-    return pipeline
+    yield pipeline
+    # Beam parses every live PipelineOptions subclass: drop the module's options class,
+    # or a later module's options clash with it in this worker.
+    del module, options, pipeline
+    gc.collect()
 
 
 @pytest.mark.parametrize("name", ["stats", "checked", "against_data", "pred", "ab", "chain"])

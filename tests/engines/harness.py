@@ -236,6 +236,7 @@ def absolute_defaults(module: Path, cwd: Path) -> list[str]:
     every such path absolute (``KIND:PATH`` model options too).
     """
     import argparse
+    import gc
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(f"_exported_{abs(hash(module))}", module)
@@ -244,6 +245,10 @@ def absolute_defaults(module: Path, cwd: Path) -> list[str]:
     spec.loader.exec_module(loaded)
     parser = argparse.ArgumentParser()
     loaded.PipelineArgs._add_argparse_args(parser)
+    # Beam parses every live PipelineOptions subclass: drop this module's now, or a later
+    # module's options clash with it in this worker ("conflicting option string").
+    del loaded
+    gc.collect()
     argv = []
     for action in parser._actions:
         value = action.default
@@ -375,16 +380,24 @@ def compare_profiles(ref: dict[str, Any], got: dict[str, Any]) -> list[str]:
 
 def compare_reports(ref: dict[str, Any], got: dict[str, Any]) -> list[str]:
     """Identical verdicts (overall and per check, in order), row counts and integer observations."""
+    from beam_ml.steps.parity import SKETCH_CHECKS
+
     problems = []
-    if ref.get("passed") != got.get("passed"):
-        problems.append(f"passed {got.get('passed')} vs {ref.get('passed')}")
     if ref.get("rows") != got.get("rows"):
         problems.append(f"rows {got.get('rows')} vs {ref.get('rows')}")
     want = [(c["id"], c["passed"]) for c in ref.get("checks", [])]
     have = [(c["id"], c["passed"]) for c in got.get("checks", [])]
-    if want != have:
-        differ = [f"{i}: {p} vs {dict(want).get(i)}" for i, p in have if dict(want).get(i) != p]
-        problems.append("verdicts differ: " + "; ".join(differ[:5] or ["different checks"]))
+    # A check read off a (randomised) KLL sketch may fall on either side of its bound
+    # when its value lies within the rank error: the library's parity allows that too.
+    differ = [i for i, p in have if dict(want).get(i) != p]
+    exact = [i for i in differ if i.split(":", 1)[0] not in SKETCH_CHECKS]
+    if [i for i, _ in want] != [i for i, _ in have]:
+        problems.append("verdicts differ: different checks")
+    elif exact:
+        shown = [f"{i}: {dict(have)[i]} vs {dict(want)[i]}" for i in exact[:5]]
+        problems.append("verdicts differ: " + "; ".join(shown))
+    elif not differ and ref.get("passed") != got.get("passed"):
+        problems.append(f"passed {got.get('passed')} vs {ref.get('passed')}")
     for c, d in zip(got.get("checks", []), ref.get("checks", []), strict=False):
         x, y = c.get("observed"), d.get("observed")
         if isinstance(y, int) and not isinstance(y, bool) and x != y:

@@ -102,6 +102,7 @@ def test_cli_exports_a_saved_notebook_as_a_streaming_module(folder, capsys):
 
 def _defaults(module: Path) -> dict:
     import argparse
+    import gc
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("_stream_module", module)
@@ -110,6 +111,10 @@ def _defaults(module: Path) -> dict:
     spec.loader.exec_module(loaded)
     parser = argparse.ArgumentParser()
     loaded.PipelineArgs._add_argparse_args(parser)
+    # Beam parses every live PipelineOptions subclass: drop this module's now, or a later
+    # module's options clash with it in this worker ("conflicting option string").
+    del loaded
+    gc.collect()
     return {a.dest: a.default for a in parser._actions}
 
 
@@ -117,6 +122,7 @@ def test_magic_watches_a_read_lists_it_as_streamed_and_exports_it_streaming(fold
     from IPython.core.interactiveshell import InteractiveShell
     from IPython.utils.capture import capture_output
 
+    InteractiveShell.clear_instance()  # a fresh kernel: no session left by an earlier test
     shell = InteractiveShell.instance()
     try:
         shell.run_line_magic("load_ext", "beam_ml")
