@@ -228,13 +228,8 @@ def runner_args(
     }[runner]  # fmt: skip
 
 
-def absolute_defaults(module: Path, cwd: Path) -> list[str]:
-    """``--dest=/abs/path`` for each option of the module whose default is a relative path.
-
-    An exported module's defaults are the notebook's relative paths, read from the
-    current folder; an external worker runs in a folder of its own, so the tests give
-    every such path absolute (``KIND:PATH`` model options too).
-    """
+def module_options(module: Path) -> list[Any]:
+    """The argparse actions of an exported module's own options (its ``PipelineArgs``)."""
     import argparse
     import gc
     import importlib.util
@@ -249,8 +244,18 @@ def absolute_defaults(module: Path, cwd: Path) -> list[str]:
     # module's options clash with it in this worker ("conflicting option string").
     del loaded
     gc.collect()
+    return list(parser._actions)
+
+
+def absolute_defaults(module: Path, cwd: Path) -> list[str]:
+    """``--dest=/abs/path`` for each option of the module whose default is a relative path.
+
+    An exported module's defaults are the notebook's relative paths, read from the
+    current folder; an external worker runs in a folder of its own, so the tests give
+    every such path absolute (``KIND:PATH`` model options too).
+    """
     argv = []
-    for action in parser._actions:
+    for action in module_options(module):
         value = action.default
         if not isinstance(value, str) or not action.option_strings or action.dest == "output":
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import nbformat
@@ -12,6 +13,9 @@ from beam_ml.exporting import export
 from beam_ml.steps import PreviewContext, ReadStep, StepGraph, TransformStep
 from beam_ml.steps.forms import parse_form
 from beam_ml.streaming import StreamSettings, seconds, window_name
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "engines"))
+import harness
 
 
 @pytest.fixture
@@ -101,21 +105,7 @@ def test_cli_exports_a_saved_notebook_as_a_streaming_module(folder, capsys):
 
 
 def _defaults(module: Path) -> dict:
-    import argparse
-    import gc
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("_stream_module", module)
-    assert spec and spec.loader
-    loaded = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(loaded)
-    parser = argparse.ArgumentParser()
-    loaded.PipelineArgs._add_argparse_args(parser)
-    # Beam parses every live PipelineOptions subclass: drop this module's now, or a later
-    # module's options clash with it in this worker ("conflicting option string").
-    del loaded
-    gc.collect()
-    return {a.dest: a.default for a in parser._actions}
+    return {a.dest: a.default for a in harness.module_options(module)}
 
 
 def test_magic_watches_a_read_lists_it_as_streamed_and_exports_it_streaming(folder):
