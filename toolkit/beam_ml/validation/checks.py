@@ -46,6 +46,7 @@ from beam_ml.validation.profile_view import (
     value_key,
 )
 from beam_ml.validation.report import Check
+from beam_ml.validation.row_rules import TypeRule
 from beam_ml.validation.rules import RuleSet
 
 __all__ = ["MISSING", "evaluate_profile", "expected_of", "make_check", "profile_rules"]
@@ -79,9 +80,13 @@ def evaluate_profile(
     view = as_view(profile)
     ref = as_view(reference) if reference is not None else None
     checks = []
+    typed = frozenset(r.column for r in rules.rules if isinstance(r, TypeRule))
     for rule in profile_rules(rules):
         try:
-            checks.append(_evaluate(rule, view, ref, duplicates or {}))
+            if isinstance(rule, Schema):  # it reads the type rules: see _readable_as
+                checks.append(_check_schema(rule, view, typed))
+            else:
+                checks.append(_evaluate(rule, view, ref, duplicates or {}))
         except (KeyError, ValueError, TypeError, ZeroDivisionError) as exc:
             # a profile without what the rule needs is a failed check, never a crash
             checks.append(
@@ -125,8 +130,6 @@ def _evaluate(
     missing = _missing(rule, view)
     if missing is not None:
         return missing
-    if isinstance(rule, Schema):
-        return _check_schema(rule, view)
     if isinstance(rule, RowCount):
         ok = (rule.min is None or view.rows >= rule.min) and (
             rule.max is None or view.rows <= rule.max
@@ -201,7 +204,21 @@ def _check_outliers(rule: Outliers, view: ProfileView, c: dict[str, Any]) -> Che
     )
 
 
-def _check_schema(rule: Schema, view: ProfileView) -> Check:
+def _readable_as(observed: str, expected: str, has_type_rule: bool) -> bool:
+    """Whether a column typed ``observed`` holds values of the ``expected`` type.
+
+    Numbers, booleans and dates read as text. Text where another type was expected is
+    left to the column's ``type`` rule when it has one: a rare marker such as ``"."``
+    makes a reader type a column of numbers as text, and the type rule counts exactly
+    the values that do not parse (and quarantines their rows).
+    """
+    got, want = TYPE_FAMILY.get(observed), TYPE_FAMILY.get(expected)
+    if got == want or want == "text":
+        return True
+    return got == "text" and has_type_rule
+
+
+def _check_schema(rule: Schema, view: ProfileView, typed: frozenset[str] = frozenset()) -> Check:
     present = {name: str(c["type"]) for name, c in view.columns.items()}
     missing = [c for c in rule.columns if c not in present]
     unexpected = [] if rule.allow_extra else [c for c in present if c not in rule.columns]
@@ -209,7 +226,7 @@ def _check_schema(rule: Schema, view: ProfileView) -> Check:
         c: {"expected": t, "observed": present[c]}
         for c, t in rule.columns.items()
         if c in present
-        and TYPE_FAMILY.get(present[c]) != TYPE_FAMILY.get(t)
+        and not _readable_as(present[c], t, c in typed)
         # a column with no values has no type of its own: nothing to compare
         and int(view.columns[c].get("count") or 0) > 0
     }

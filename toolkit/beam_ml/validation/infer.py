@@ -86,11 +86,26 @@ def null_rule(name: str, null_count: int, n: int) -> Rule:
     return Completeness(name, max_null_share=ceil_sig(limit), calibration=cal)
 
 
+def type_rule(name: str, c: dict[str, Any], n: int) -> TypeRule:
+    """The column's type, allowing the few unparseable values that a binomial bound for a
+    zero count allows (no slack: a marker such as ``"."`` once in 5,000 rows passes, ten
+    garbage strings in 5,000 fail); their rows are quarantined all the same.
+
+    A column whose file writes decimals (``1.0``) and has no nulls is a ``float`` even when
+    every reference value is whole: its whole values are chance, not its type.
+    """
+    kind = str(c["type"])
+    if kind == "integer" and set(c.get("kinds") or {}) == {"float"} and not nulls(c):
+        kind = "float"
+    cal = {"rows": n, "share": 0.0, "z": Z_ERROR, "slack": 0.0}
+    return TypeRule(name, kind, max_share=ceil_sig(min(0.05, share_limit(cal, n))))
+
+
 def _infer_column(view: Any, name: str, c: dict[str, Any], n: int) -> list[Rule]:
     kind = str(c["type"])
     out: list[Rule] = [null_rule(name, nulls(c), n)]
     if TYPE_FAMILY.get(kind) in ("numeric", "boolean", "datetime"):
-        out.append(TypeRule(name, kind))
+        out.append(type_rule(name, c, n))
     count = int(c.get("count") or 0)
     if count == 0:
         return out
@@ -99,5 +114,5 @@ def _infer_column(view: Any, name: str, c: dict[str, Any], n: int) -> list[Rule]
     elif kind in CATEGORICAL:
         out.extend(categorical_rules(view, name, c, count))
     if kind == "string" and c.get("lengths"):
-        out.append(length_rule(name, c["lengths"]))
+        out.append(length_rule(name, c["lengths"], count))
     return out

@@ -44,14 +44,17 @@ from beam_ml.validation.profile_view import ProfileView, nulls, value_key
 from beam_ml.validation.row_rules import AllowedValues, Length, Range
 
 NOTES = {
-    "schema": "the reference's columns and types; a missing, renamed or retyped column fails.",
+    "schema": "the reference's columns and types; a missing, renamed or retyped column fails "
+    "(numbers may read as text; text where numbers were is left to the type rule).",
     "unique": "whole-row duplicates up to the reference's share plus a binomial margin; "
     "a single column only when key-like (distinct integers filling a dense range, or id text).",
     "not_null": "no nulls in the reference: a fresh sample may show a few (binomial bound for "
     "a zero count).",
     "completeness": "the reference's null share plus a binomial margin for both sample sizes "
     "and a slack of 1 % + a quarter of the share, recomputed for the checked size.",
-    "type": "the reference's type; values that do not parse as it are quarantined.",
+    "type": "the reference's type (integer only if the file writes integers or pandas made "
+    "them floats for nulls); unparseable values are quarantined, and up to the binomial "
+    "bound of a zero count (no slack) allowed.",
     "range": "the reference's extremes pushed out by half their distance to the 1st / 99th "
     "KLL percentile (at least a tenth of the span), tolerating 8 rows past them.",
     "mean": "the reference mean ± 4 standard errors for both sample sizes (sd inflated for "
@@ -71,7 +74,8 @@ NOTES = {
     "unseen_values": "an open set: new values are expected at the Good–Turing rate (values seen "
     "once / values), a surge above its binomial bound fails.",
     "class_balance": "the rarest class at least half its share (or 4 binomial sds less).",
-    "length": "text length between half the shortest and twice the longest seen.",
+    "length": "text length between half the shortest and twice the longest seen, tolerating "
+    "8 rows past them (a long tail of lengths).",
 }
 
 # A closed category set: Good-Turing's unseen mass at most this.
@@ -100,9 +104,7 @@ def _range_rule(view: ProfileView, name: str, c: dict[str, Any], count: int) -> 
         max=ceil_sig(high, margin),
         # a clean re-sample of a heavy tail may pass the reference's extremes in a
         # handful of rows: tolerate that many, still quarantine them
-        # (a fresh sample of the same size passes the reference's max in k rows with
-        # chance ~2^-k, whatever the law: 8 rows make that rare even with no margin)
-        max_share=ceil_sig(min(0.02, max(0.002, 8.0 / max(count, 1)))),
+        max_share=tail_share(count),
     )
 
 
@@ -258,9 +260,27 @@ def _balance(
     )
 
 
-def length_rule(name: str, lengths: dict[str, Any]) -> Length:
-    """Text lengths from half the shortest to twice the longest seen."""
-    return Length(name, min=max(0, int(lengths["min"]) // 2), max=int(lengths["max"]) * 2 + 1)
+def length_rule(name: str, lengths: dict[str, Any], count: int) -> Length:
+    """Text lengths from half the shortest to twice the longest seen, tolerating a few rows
+    past them (a long tail of lengths: one 224-character name among 20-character ones)."""
+    return Length(
+        name,
+        min=max(0, int(lengths["min"]) // 2),
+        max=int(lengths["max"]) * 2 + 1,
+        max_share=tail_share(count),
+    )
+
+
+def tail_share(count: int) -> float:
+    """The share of rows a clean re-sample may put past the reference's extremes.
+
+    A fresh sample of the same size passes the reference's max in k rows with chance
+    ~2^-k, whatever the law: 8 rows make that rare even with no margin.
+
+    >>> tail_share(1000), tail_share(100_000)
+    (0.008001, 0.002001)
+    """
+    return ceil_sig(min(0.02, max(0.002, 8.0 / max(count, 1))))
 
 
 def key_like(view: ProfileView, name: str, c: dict[str, Any]) -> bool:
