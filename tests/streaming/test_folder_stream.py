@@ -30,14 +30,6 @@ from beam_ml.streaming import window_name
 sys.path.insert(0, str(Path(__file__).parents[1] / "engines"))
 import harness
 
-# Known defect, seen once in two fresh-clone CI runs on Prism: a window's validation report
-# got no valid/invalid counts for its 40 rows ("expected valid + invalid rows == total rows,
-# got {'total': 40, 'valid': 0, 'invalid': 0}"), a race between the per-window count side
-# inputs and the report. Open in issue 16; not strict, so a passing run still passes.
-pytestmark = pytest.mark.xfail(
-    reason="issue 16: a window's report can miss its count side inputs on Prism", strict=False
-)
-
 WINDOW = 2.0
 FILES = 5
 ROWS = 40

@@ -3,9 +3,9 @@
 Batches are split into valid and quarantined rows (`ValidateRows`), profiled
 (`ProfileDataset`), and combined into exact counts (failing rows per rule, valid
 rows, duplicates per unique column set) and a bounded sample of quarantined
-rows; one ``Report`` step turns these into a `ValidationReport`. Without rules,
-they are inferred from the reference: in this process when it is a Profile, in
-the pipeline when it is a PCollection.
+rows; these are joined per window (``Join``) and one ``Report`` step turns them into
+a `ValidationReport`. Without rules, they are inferred from the reference: in this
+process when it is a Profile, in the pipeline when it is a PCollection.
 
 >>> with beam.Pipeline() as p:                                   # doctest: +SKIP
 ...     read = p | ReadBatches(as_source("new.csv"))
@@ -15,10 +15,11 @@ the pipeline when it is a PCollection.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import apache_beam as beam
-from apache_beam.pvalue import AsList, AsSideInput, AsSingleton, PCollection
+from apache_beam.pvalue import AsList, AsSingleton, PCollection
 from apache_beam.transforms.window import GlobalWindows
 
 from beam_ml.errors import BeamMLError, check_positive_int
@@ -88,21 +89,34 @@ class ValidateDataset(beam.PTransform):
         reference = self.reference
         if isinstance(reference, PCollection):
             reference = AsList(reference)
-        bad = () if self.bad_records is None else AsList(self.bad_records)
+        windowed = batches.windowing.windowfn != GlobalWindows()
+        parts = {
+            "profile": batches | "Profile" >> ProfileDataset(top_k=REFERENCE_TOP_K),
+            "invalid": invalid | "KeepSome" >> _combine(KeepRows(self.report_rows), windowed),
+            "counts": (
+                invalid
+                | "CountErrors" >> beam.Map(error_counts)
+                | "SumErrors" >> _combine(SumCounts(), windowed)
+            ),
+            "valid_rows": (
+                valid | "CountValid" >> beam.Map(len) | "SumValid" >> _combine(sum, windowed)
+            ),
+            "duplicates": batches
+            | "Duplicates" >> _combine(CountDuplicates(unique_sets), windowed),
+        }
+        if self.bad_records is not None:
+            parts["bad_records"] = self.bad_records
+        # One join per window, not side inputs: a window's report is made once all of its
+        # parts are in (a windowed side input read early gave a report its defaults).
+        keyed = {name: pcoll | f"Key_{name}" >> beam.Map(_one_key) for name, pcoll in parts.items()}
         report = (
-            batches
-            | "Profile" >> ProfileDataset(top_k=REFERENCE_TOP_K)
+            keyed
+            | "Join" >> beam.CoGroupByKey()
             | "Report"
-            >> beam.Map(
-                make_report,
+            >> beam.FlatMap(
+                _report_of_parts,
                 rules=self._rules(inferred),
-                invalid=_singleton(invalid, "KeepSome", KeepRows(self.report_rows)),
-                counts=_singleton(
-                    invalid | "CountErrors" >> beam.Map(error_counts), "SumErrors", SumCounts()
-                ),
-                valid_rows=_singleton(valid | "CountValid" >> beam.Map(len), "SumValid", sum),
-                duplicates=_singleton(batches, "Duplicates", CountDuplicates(unique_sets)),
-                bad_records=bad,
+                empty=_empty_parts(self.report_rows, unique_sets),
                 reference=reference,
                 source=self.source,
             )
@@ -114,21 +128,47 @@ class ValidateDataset(beam.PTransform):
         return self.rules if inferred is None else AsSingleton(inferred)
 
 
-class _WindowSingleton(AsSingleton):
-    """A per-window singleton whose default may be a DataFrame (Beam tests it with ``!=``)."""
-
-    def _view_options(self) -> dict[str, Any]:
-        return dict(AsSideInput._view_options(self), default=self.default_value)
-
-
-def _singleton(pcoll: PCollection, label: str, fn: Any) -> Any:
-    """The one combined value of ``pcoll`` as a side input, per window when windowed."""
+def _combine(fn: Any, windowed: bool) -> beam.PTransform:
+    """``CombineGlobally(fn)``; per window without a value for an empty one when windowed."""
     combine = beam.CombineGlobally(fn)
-    if pcoll.windowing.windowfn == GlobalWindows():
-        return AsSingleton(pcoll | label >> combine)
-    # windowed (streaming): each window's value, the empty combine's where it has none
-    empty = beam.CombineFn.maybe_from_callable(fn).apply([])
-    return _WindowSingleton(pcoll | label >> combine.without_defaults(), default_value=empty)
+    return combine.without_defaults() if windowed else combine
+
+
+def _one_key(value: Any) -> tuple[int, Any]:
+    return 0, value
+
+
+def _empty_parts(report_rows: int | None, unique_sets: list[tuple[str, ...]]) -> dict[str, Any]:
+    """What each combined part is in a window that had none of its input."""
+    return {
+        "invalid": KeepRows(report_rows).apply([]),
+        "counts": SumCounts().apply([]),
+        "valid_rows": 0,
+        "duplicates": CountDuplicates(unique_sets).apply([]),
+    }
+
+
+def _report_of_parts(
+    keyed: tuple[int, dict[str, list[Any]]],
+    rules: RuleSet,
+    empty: dict[str, Any],
+    reference: Any,
+    source: str,
+) -> Iterator[ValidationReport]:
+    """The ``Report`` step: one report for a window (or the whole dataset) that had rows."""
+    _, parts = keyed
+    if not parts["profile"]:  # a window of bad records only: they are written, not reported
+        return
+    one = {name: values[0] if values else empty[name] for name, values in parts.items()
+           if name in empty}  # fmt: skip
+    yield make_report(
+        parts["profile"][0],
+        rules,
+        bad_records=parts.get("bad_records", []),
+        reference=reference,
+        source=source,
+        **one,
+    )
 
 
 def make_report(
