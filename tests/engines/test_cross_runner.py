@@ -33,6 +33,7 @@ TUTORIALS = ["01_quickstart", "02_flights", "03_inference", "04_production"]
 NOTEBOOKS = [*TUTORIALS, "flights"]
 RUNNERS = ["prism", "prism-external", "flink", "flink-external", "spark", "spark-external"]
 BEAM_ML = str(Path(sys.executable).parent / "beam-ml")
+EXTERNAL_TIMEOUT = 300.0  # a run on external workers takes < 30 s; one that hangs is retried
 FEATURES = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
 FLIGHT_FEATURES = "dep_delay,distance"
 CLEAN = (  # the date columns go, so that July is validated against January on its values
@@ -199,16 +200,33 @@ def test_exported_module_writes_the_same_outputs_on_each_runner_as_on_direct_run
     module, inputs, reference = exported(notebook)
     out = reference.parent / runner
     started = time.perf_counter()
-    ran = harness.run_module(module, out, [*inputs, *args], cwd=exported.root)
+    retried = ""
+    external = runner.endswith("-external")
+    timeout = EXTERNAL_TIMEOUT if external else 600.0
+    try:
+        ran = harness.run_module(module, out, [*inputs, *args], cwd=exported.root, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        if not external:
+            raise
+        # A run on the shared worker pool hung once in CI (Prism, flights, > 600 s; every
+        # other run takes < 30 s): once more, on a pool of its own, and the table says so.
+        retried = f" (after a run that hung > {EXTERNAL_TIMEOUT:.0f} s on the shared pool)"
+        shutil.rmtree(out, ignore_errors=True)
+        with harness.worker_pool(lifetime=900) as fresh:
+            config = [a for a in args if not a.startswith("--environment_config=")]
+            ran = harness.run_module(
+                module, out, [*inputs, *config, f"--environment_config={fresh}"],
+                cwd=exported.root, timeout=EXTERNAL_TIMEOUT,
+            )  # fmt: skip
     parity_table["_seconds"][f"{runner}/{notebook}"] = round(time.perf_counter() - started, 1)
     if ran.returncode != 0:
-        row[notebook] = f"failed: {harness.last_error(ran.stderr)}"
+        row[notebook] = f"failed: {harness.last_error(ran.stderr)}{retried}"
         pytest.fail(
             f"{runner} on {notebook}: {harness.last_error(ran.stderr)}\n{ran.stderr[-3000:]}"
         )
     differences = harness.compare_folders(reference, out)
-    row[notebook] = harness.summary(differences)
-    assert row[notebook] == "ok", differences
+    row[notebook] = harness.summary(differences) + retried
+    assert not any(differences.values()), differences
 
 
 def test_beam_ml_export_check_runs_the_parity_check_on_prism(exported: Exported, job_servers):  # type: ignore[no-untyped-def]
