@@ -71,3 +71,31 @@ def test_safe_text_escapes_lone_surrogates_and_b64_round_trips():
     assert safe_text("ok") == "ok"
     assert safe_text("a\udcffb").encode("utf-8") == b"a\\udcffb"
     assert unb64(b64(b"\x00\xff")) == b"\x00\xff"
+
+
+def test_a_sorted_batch_reaches_kll_as_a_sketch_within_the_kll_bound():
+    from beam_ml.profiling.sketches import kll_update_sorted
+
+    rng = np.random.default_rng(3)
+    values = rng.lognormal(0, 1.5, 300_000)
+    kll = ds.kll_doubles_sketch(200)
+    kll.update(values[:1000])  # an exact sketch first: batches merge into any state
+    for chunk in np.array_split(values[1000:], 6):
+        kll_update_sorted(kll, np.sort(chunk))
+    kll = ds.kll_doubles_sketch.deserialize(kll.serialize())  # the state round-trips
+    exact = np.sort(values)
+    assert kll.n == len(values)
+    assert (kll.get_min_value(), kll.get_max_value()) == (exact[0], exact[-1])
+    eps = kll.normalized_rank_error(False)
+    for q in (0.001, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 0.999):
+        rank = np.searchsorted(exact, kll.get_quantile(q)) / len(exact)
+        assert abs(rank - q) <= eps, (q, rank)
+
+
+def test_a_small_sorted_batch_is_added_value_by_value_and_stays_exact():
+    from beam_ml.profiling.sketches import kll_update_sorted
+
+    kll = ds.kll_doubles_sketch(200)
+    kll_update_sorted(kll, np.arange(150, dtype=np.float64))
+    assert not kll.is_estimation_mode()
+    assert kll.get_quantile(0.5) == 75.0

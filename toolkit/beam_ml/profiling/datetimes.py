@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from beam_ml.profiling.column_state import ColumnState
+from beam_ml.profiling.sketches import kll_update_sorted
 
 
 class DatetimeColumn(ColumnState):
@@ -28,6 +29,10 @@ class DatetimeColumn(ColumnState):
             self.dt_utc = True
             values = values.dt.tz_convert("UTC").dt.tz_localize(None)
         ns = values.to_numpy(dtype="datetime64[ns]").view(np.int64)
+        return self._add_instants(ns)
+
+    def _add_instants(self, ns: np.ndarray) -> np.ndarray:
+        """Datetimes as int64 UTC nanoseconds, one per row; returns their hashes."""
         # one sort gives the distinct instants and their counts (faster than a hash table)
         sorted_ns = np.sort(ns)
         first = np.empty(len(ns), dtype=bool)
@@ -45,8 +50,11 @@ class DatetimeColumn(ColumnState):
         lo, hi = int(ns.min()), int(ns.max())
         self.dt_min = lo if self.dt_min is None else min(self.dt_min, lo)
         self.dt_max = hi if self.dt_max is None else max(self.dt_max, hi)
-        # quantiles of instants: KLL over float nanoseconds
-        self.kll.update(np.repeat(ns.astype(np.float64), counts))
+        # quantiles of instants: KLL over float nanoseconds (sorted: see kll_update_sorted)
+        values = np.repeat(ns.astype(np.float64), counts)
+        if len(values) > 1 and (values[1:] < values[:-1]).any():
+            values.sort()
+        kll_update_sorted(self.kll, values)
         zone = "UTC" if self.dt_utc else None
 
         def keys(idx: np.ndarray) -> list[str]:

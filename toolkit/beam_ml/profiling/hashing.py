@@ -28,6 +28,8 @@ _KEY = b"0123456789123456"
 _K0 = np.uint64(int.from_bytes(_KEY[:8], "little"))
 _K1 = np.uint64(int.from_bytes(_KEY[8:], "little"))
 _U = np.uint64
+# the bytes of a string's last, partial word that belong to it (by its length mod 8)
+_TAIL_MASKS = np.array([(1 << (8 * r)) - 1 for r in range(8)], dtype=np.uint64)
 
 
 def _rotl(x: np.ndarray, b: int, tmp: np.ndarray) -> None:
@@ -56,35 +58,38 @@ def _round(v0: np.ndarray, v1: np.ndarray, v2: np.ndarray, v3: np.ndarray, tmp: 
 
 
 def _siphash(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """SipHash-2-4 of each byte string ``data[start : start + length]``."""
+    """SipHash-2-4 of each byte string ``data[start : start + length]`` (``length <= 256``)."""
     m = len(starts)
     padded = np.zeros(len(data) + 8, dtype=np.uint8)
     padded[: len(data)] = data
     # every 8-byte little-endian word of the buffer, at any byte offset (unaligned view)
     words = np.ndarray(shape=(len(data) + 1,), dtype="<u8", buffer=padded, strides=(1,))
     full = lengths // 8
-    # longest first: the strings still hashing at step t are a prefix
-    order = np.argsort(-full, kind="stable")
-    starts, lengths, full = starts[order], lengths[order], full[order]
+    most = int(full.max(initial=0))
+    order = None
+    if most and int(full.min()) != most:
+        # longest first: the strings still hashing at step t are a prefix
+        # (full <= 32: as uint8, a stable argsort is a radix sort)
+        order = np.argsort((most - full).astype(np.uint8), kind="stable")
+        starts, lengths, full = starts[order], lengths[order], full[order]
     v0 = np.full(m, _K0 ^ _U(0x736F6D6570736575))
     v1 = np.full(m, _K1 ^ _U(0x646F72616E646F6D))
     v2 = np.full(m, _K0 ^ _U(0x6C7967656E657261))
     v3 = np.full(m, _K1 ^ _U(0x7465646279746573))
     scratch = np.empty(m, dtype=np.uint64)
-    active = np.bincount(full, minlength=int(full.max(initial=0)) + 1)[::-1].cumsum()[::-1]
+    active = np.bincount(full, minlength=most + 1)[::-1].cumsum()[::-1]
     with np.errstate(over="ignore"):
-        for t in range(int(full.max(initial=0))):
+        for t in range(most):
             a = int(active[t + 1])
-            word = words[starts[:a] + 8 * t].astype(np.uint64)
+            word = words[starts[:a] + 8 * t].astype(np.uint64, copy=False)
             s0, s1, s2, s3, tmp = v0[:a], v1[:a], v2[:a], v3[:a], scratch[:a]
             s3 ^= word
             _round(s0, s1, s2, s3, tmp)
             _round(s0, s1, s2, s3, tmp)
             s0 ^= word
-        rest = lengths & 7
-        mask = np.where(rest > 0, (_U(1) << (_U(8) * rest.astype(np.uint64))) - _U(1), _U(0))
-        tail = words[starts + 8 * full].astype(np.uint64) & mask
-        b = tail | (lengths.astype(np.uint64) << _U(56))
+        b = words[starts + 8 * full].astype(np.uint64, copy=False)
+        b &= _TAIL_MASKS[lengths & 7]
+        b |= lengths.astype(np.uint64) << _U(56)
         v3 ^= b
         _round(v0, v1, v2, v3, scratch)
         _round(v0, v1, v2, v3, scratch)
@@ -92,8 +97,13 @@ def _siphash(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.nd
         v2 ^= _U(0xFF)
         for _ in range(4):
             _round(v0, v1, v2, v3, scratch)
-        out = np.empty(m, dtype=np.uint64)
-        out[order] = v0 ^ v1 ^ v2 ^ v3
+        v0 ^= v1
+        v0 ^= v2
+        v0 ^= v3
+    if order is None:
+        return v0
+    out = np.empty(m, dtype=np.uint64)
+    out[order] = v0
     return out
 
 
@@ -131,10 +141,11 @@ def hash_arrow_strings(strings: Any) -> np.ndarray:
     starts = offsets[:-1] - offsets[0]
     lengths = np.diff(offsets)
     long = lengths > LONG_BYTES
+    if not long.any():
+        return _mix(_siphash(data, starts, lengths))
     out = np.empty(n, dtype=np.uint64)
     short = ~long
     out[short] = _mix(_siphash(data, starts[short], lengths[short]))
-    if long.any():
-        texts = np.array(strings.filter(pa.array(long)).to_pylist(), dtype=object)
-        out[long] = pd.util.hash_array(texts, categorize=False)
+    texts = np.array(strings.filter(pa.array(long)).to_pylist(), dtype=object)
+    out[long] = pd.util.hash_array(texts, categorize=False)
     return out

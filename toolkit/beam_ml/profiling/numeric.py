@@ -20,6 +20,7 @@ import pandas as pd
 
 from beam_ml.profiling.column_state import Added, ColumnState
 from beam_ml.profiling.moments import scaled_batch_moments
+from beam_ml.profiling.sketches import kll_update_sorted
 
 
 class NumericColumn(ColumnState):
@@ -70,11 +71,13 @@ class NumericColumn(ColumnState):
             self.zeros += int(
                 np.searchsorted(fin, 0.0, "right") - np.searchsorted(fin, 0.0, "left")
             )
-            # moments and KLL in row order (the sums round as they always did)
+            # moments in row order (the sums round as they always did)
             x = v if finite_n == v.size else v[np.isfinite(v)]
             self._moments(*scaled_batch_moments(x))
             self._minmax(float(fin[0]), float(fin[-1]))
-            self.kll.update(x)
+            # KLL takes the sorted values, a large batch as a sketch of its own
+            # (~0.2 ms, not 2.5 ms, per 50,000): its bound holds for any order
+            kll_update_sorted(self.kll, fin)
         uniques, counts = sorted_counts(s)
         if kind == "float" and finite_n:
             # floor(inf) == inf: infinities are not counted as fractional

@@ -28,6 +28,11 @@ FI_FEED = 1024
 FI_TIED = 64
 # Strings longer than this are cut in the top values (the HLL still sees all).
 MAX_KEY_CHARS = 200
+# Batches of more sorted values than this reach KLL as a sketch of their own (kll_update_sorted).
+KLL_BATCH_MIN = 2048
+# DataSketches KLL serialisation (kll_sketch.hpp): preamble ints, serial version, family, M
+_KLL_HEADER = (5, 1, 15, 8)
+_RNG = np.random.default_rng()  # unseeded, as DataSketches' own compactions are
 # DataSketches HLL serialisation: flags and mode byte (see HllRegisters.image)
 _HLL_EMPTY = 4
 _HLL_OUT_OF_ORDER = 16
@@ -73,13 +78,77 @@ def register_values(w: np.ndarray, width: int) -> np.ndarray:
     [53, 52, 1]
     """
     if width <= 53:
-        exponent = (w.astype(np.float64).view(np.uint64) >> np.uint64(52)).astype(np.int64)
-        bits = np.maximum(exponent - 1022, 0)  # 0.0 has exponent field 0
-    else:
-        hi = np.frexp((w >> np.uint64(32)).astype(np.float64))[1]
-        lo = np.frexp((w & np.uint64(0xFFFFFFFF)).astype(np.float64))[1]
-        bits = np.where(hi > 0, hi + 32, lo)
+        # exponent field e: 0 for 0.0, else 1023 + bit length - 1; the value is
+        # width + 1 - bit length = min(width + 1023 - e, width + 1), in place
+        e = w.astype(np.float64).view(np.uint64)
+        e >>= np.uint64(52)
+        np.subtract(np.uint64(width + 1023), e, out=e)
+        np.minimum(e, np.uint64(width + 1), out=e)
+        return e.astype(np.uint8)
+    hi = np.frexp((w >> np.uint64(32)).astype(np.float64))[1]
+    lo = np.frexp((w & np.uint64(0xFFFFFFFF)).astype(np.float64))[1]
+    bits = np.where(hi > 0, hi + 32, lo)
     return (width - bits + 1).astype(np.uint8)
+
+
+def _kll_level_capacity(k: int, num_levels: int, height: int, min_width: int = 8) -> int:
+    """DataSketches' capacity of one KLL level (``kll_helper::level_capacity``)."""
+    depth = num_levels - height - 1
+
+    def aux(k: int, depth: int) -> int:  # k * (2/3)**depth, rounded as in C++
+        return (((2 * k) << depth) // 3**depth + 1) >> 1
+
+    capped = aux(k, depth) if depth <= 30 else aux(aux(k, depth // 2), depth - depth // 2)
+    return max(min_width, capped)
+
+
+def kll_update_sorted(kll: Any, values: np.ndarray) -> None:
+    """Add sorted, finite floats to a DataSketches KLL sketch (``kll.update``'s result, faster).
+
+    ``kll.update`` costs ~25 ns a value: a deep sketch compacts its level 0
+    every few values. A large batch is compacted here the way KLL compacts a
+    sorted level: the first value of an odd count stays, a random half of the
+    rest (every other one) moves up at twice the weight, until at most k are
+    left. That is a valid KLL sketch of the batch (every rank within 2 / k of
+    the batch's size, always: under the sketch's own bound), merged in at once.
+
+    >>> import datasketches as ds
+    >>> kll = ds.kll_doubles_sketch(200)
+    >>> kll_update_sorted(kll, np.arange(100_000, dtype=np.float64))
+    >>> kll.n, abs(kll.get_quantile(0.5) - 50_000) < 1_000
+    (100000, True)
+    """
+    n = len(values)
+    k = int(kll.k)
+    if n <= max(KLL_BATCH_MIN, k):
+        kll.update(values)
+        return
+    levels: list[np.ndarray] = []  # the values kept at each level, level 0 first
+    rest = values
+    while len(rest) > k:
+        levels.append(rest[: len(rest) % 2])
+        rest = rest[len(rest) % 2 + int(_RNG.integers(2)) :: 2]
+    levels.append(rest)
+    sizes = np.array([len(level) for level in levels], dtype=np.int64)
+    capacity = sum(_kll_level_capacity(k, len(levels), h) for h in range(len(levels)))
+    starts = capacity - int(sizes.sum()) + np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    preamble, version, family, m = _KLL_HEADER
+    image = b"".join(
+        [
+            struct.pack(
+                "<BBBBHBBQHBB", preamble, version, family, 0, k, m, 0, n, k, len(levels), 0
+            ),
+            starts.astype("<u4").tobytes(),
+            struct.pack("<dd", float(values[0]), float(values[-1])),
+            np.concatenate(levels).astype("<f8").tobytes(),
+        ]
+    )
+    try:
+        batch = ds.kll_doubles_sketch.deserialize(image)
+    except (RuntimeError, ValueError):  # a DataSketches whose format differs: the slow way
+        kll.update(values)
+        return
+    kll.merge(batch)
 
 
 class HllRegisters:
@@ -124,7 +193,8 @@ class HllRegisters:
         self._registers(h)
 
     def _registers(self, h: np.ndarray) -> None:
-        slots = (h & np.uint64((1 << self.lg_k) - 1)).astype(np.intp)
+        # below 2**lg_k, the slots read the same as int64 (numpy's index type here)
+        slots = (h & np.uint64((1 << self.lg_k) - 1)).view(np.int64)
         w = h >> np.uint64(self.lg_k)
         np.maximum.at(self.regs, slots, register_values(w, 64 - self.lg_k))
 

@@ -94,6 +94,13 @@ class TextColumn(DatetimeColumn):
         isna = arr.is_null().to_numpy(zero_copy_only=False) if nulls else np.zeros(n, bool)
         if nulls == n:
             return np.full(n, NULL_HASH, dtype=np.uint64), isna
+        dated = self._add_arrow_instants(arr, nulls)
+        if dated is not None:
+            if not nulls:
+                return dated, isna
+            hashes = np.full(n, NULL_HASH, dtype=np.uint64)
+            hashes[~isna] = dated
+            return hashes, isna
         encoded = pc.dictionary_encode(arr)
         dictionary = encoded.dictionary
         m = len(dictionary)
@@ -102,6 +109,22 @@ class TextColumn(DatetimeColumn):
         counts = np.bincount(codes, minlength=m + 1)[:m]
         hashes = self._add_unique_strings(dictionary, counts, None)
         return np.append(hashes, NULL_HASH)[codes], isna
+
+    def _add_arrow_instants(self, arr: Any, nulls: int) -> np.ndarray | None:
+        """ISO 8601 Arrow strings parsed row by row (no table of distinct strings: instants
+        are mostly distinct); the hashes of the non-null rows, or None if they are not all
+        instants Arrow reads (:meth:`_add_unique_strings` then decides, as for any text).
+        """
+        present = arr.drop_null() if nulls else arr
+        # the first five distinct strings, as _add_unique_strings would look at them
+        head = list(dict.fromkeys(present.slice(0, 64).to_pylist()))[:5]
+        if (len(head) < 5 and len(present) > 64) or not self._looks_like_dates(head):
+            return None
+        ns = _arrow_instants(present)
+        if ns is None:
+            return None
+        self.dt_utc = self.dt_utc or _has_zone(str(head[0]))
+        return self._add_instants(ns)
 
     def _add_unique_strings(
         self, uniques: Any, counts: np.ndarray, kinds: dict[str, int] | None
@@ -153,7 +176,7 @@ class TextColumn(DatetimeColumn):
 
     @staticmethod
     def _looks_like_dates(sample: Any) -> bool:
-        values = sample.to_pylist() if not isinstance(sample, np.ndarray) else sample
+        values = sample.to_pylist() if not isinstance(sample, np.ndarray | list) else sample
         return all(isinstance(v, str) and _ISO_DATE.match(v) for v in values)
 
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from beam_ml.errors import BeamMLError
-from beam_ml.sources.arrow import _Rebatcher, _types_mapper
+from beam_ml.sources.arrow import _Rebatcher, _types_mapper, reading_pool
 from beam_ml.sources.files import readable
 from beam_ml.sources.lines import _blank_lines, _csv_lines, _physical
 from beam_ml.sources.source import BadRecord, Source
@@ -105,6 +105,7 @@ def _csv_batches(source: Source, path: str, on_bad: Callable[[BadRecord], None])
     bad = _BadLines(path, blank_lines, on_bad, skipped=skip_rows)
     column_types: dict[str, Any] = {}
     rows_done = 0
+    pool = reading_pool()
     while True:
         bad_lines = bad.restart()
         try:
@@ -123,6 +124,7 @@ def _csv_batches(source: Source, path: str, on_bad: Callable[[BadRecord], None])
                 convert_options=pacsv.ConvertOptions(
                     column_types=column_types, strings_can_be_null=True
                 ),
+                memory_pool=pool,
             )
         except pa.ArrowInvalid as error:
             raise _csv_error(path, source, error) from None
@@ -132,7 +134,7 @@ def _csv_batches(source: Source, path: str, on_bad: Callable[[BadRecord], None])
         seen = 0
         # Blocks are small (memory); batches are the rows the caller asked for,
         # glued from consecutive blocks.
-        pending = _Rebatcher(source.batch_rows, _types_mapper(source.strings))
+        pending = _Rebatcher(source.batch_rows, _types_mapper(source.strings), pool)
         try:
             for record_batch in reader:
                 start, seen = seen, seen + record_batch.num_rows
