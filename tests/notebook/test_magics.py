@@ -44,6 +44,7 @@ def ip(shell: Any) -> Any:
     magics.default_device = "auto"
     magics.session = Session(default_sample=80)
     magics.bindings = {}
+    magics._shown = {}
     return shell
 
 
@@ -188,6 +189,25 @@ def test_when_cell_rerun_unchanged_then_cached_result_is_bound(ip: Any, penguins
     line(ip, "profile penguins -o stats")
     assert ip.user_ns["stats"] is first
     assert session(ip).computed == computed
+
+
+def test_a_cell_run_again_retires_its_earlier_view_so_reruns_do_not_pile_up(
+    ip: Any, penguins: str
+) -> None:
+    """Each run of a cell used to leave a view (kept alive by its widgets) that every later
+    change of the step redrew: n runs cost n renders. The earlier view now stops following."""
+    magics = ip.magics_manager.registry["BeamML"]
+    line(ip, f"read penguins {penguins}")
+    watching = len(session(ip)._watchers)
+    line(ip, "profile penguins -o stats")
+    first = magics._shown["penguins_profile"]
+    for _ in range(3):
+        line(ip, "profile penguins -o stats")
+    latest = magics._shown["penguins_profile"]
+    assert latest is not first and first._unwatch is None and latest._unwatch is not None
+    assert len(session(ip)._watchers) == watching + 1
+    session(ip).set_sample("penguins_profile", 40)  # the latest view follows a change
+    assert latest.result.rows == 40 and first.result.rows == 80
 
 
 def test_when_transform_edited_then_downstream_is_recomputed_and_rebound(

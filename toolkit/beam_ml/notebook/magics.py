@@ -62,6 +62,7 @@ class BeamML(Magics):
         super().__init__(shell=shell, **kwargs)
         self._session = session  # made on first use: a Session imports the steps (Beam)
         self.bindings: dict[str, list[str]] = {}  # step name -> variables showing its result
+        self._shown: dict[str, Any] = {}  # step name -> the view its magic showed last
         self.widgets = True  # show ipywidgets views when ipywidgets imports
 
     @property
@@ -141,7 +142,13 @@ class BeamML(Magics):
                 )
         result = self._run(lambda: self.session.add(step, sample=form.sample))
         self._bind(step.name, step.name if step.binds_name else out, result)
-        display(self._view(step.name, result))
+        view = self._view(step.name, result)
+        earlier = self._shown.pop(step.name, None)
+        if earlier is not None and earlier is not view:
+            earlier.retire()  # this step's cell ran again: its old output is gone
+        if hasattr(view, "retire"):
+            self._shown[step.name] = view
+        display(view)
         from beam_ml.steps.forms_stream import windows_caption
 
         if windows_caption(result):  # a watched read: which windows its sample falls in

@@ -119,6 +119,17 @@ class StepView(View):
         if self._unwatch is None:
             self._unwatch = session.on_change(self._changed)
 
+    def retire(self) -> None:
+        """Stop following the step and close the controls (the cell that showed this view
+        was run again: its output was replaced, and redrawing it would cost every run)."""
+        if self._unwatch is not None:
+            self._unwatch()
+            self._unwatch = None
+        close = getattr(self._widget, "close", None)
+        if callable(close):
+            close()
+        self._displays.clear()
+
     def _changed(self, changes: dict[str, Any]) -> None:
         """The session recomputed steps: ``{name: result or BeamMLError}``."""
         if self.name not in changes:

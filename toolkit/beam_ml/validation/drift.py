@@ -139,7 +139,7 @@ def ks_reference(
     c = view.columns.get(name) or {}
     if not c.get("count"):
         return None
-    raw = [view.quantile(name, i / KS_POINTS) for i in range(1, KS_POINTS)]
+    raw = view.quantiles(name, [i / KS_POINTS for i in range(1, KS_POINTS)])
     points = tuple(sorted({sig(v, 8) for v in raw if math.isfinite(v)}))
     if not points:
         return None

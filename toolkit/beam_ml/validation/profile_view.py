@@ -33,6 +33,9 @@ class ProfileView:
     def quantile(self, name: str, q: float) -> float:
         return float(self.profile.quantile(name, q))
 
+    def quantiles(self, name: str, qs: list[float]) -> list[float]:
+        return [float(v) for v in self.profile.quantiles(name, qs)]
+
     def values(self, name: str) -> list[tuple[Any, int]] | None:
         """Every distinct value with its count, if the profile has them all."""
         c = self.columns[name]
