@@ -6,6 +6,7 @@ whose stderr is a pseudo-terminal (the ``pty`` module), as a user's shell is.
 
 from __future__ import annotations
 
+import itertools
 import os
 import pty
 import re
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import apache_beam as beam
+import pandas as pd
 import pytest
 from beam_ml import datasets
 from beam_ml.cli.progress import wanted
@@ -113,7 +115,7 @@ def test_ctrl_c_cancels_the_run_in_one_line_with_exit_130(flights, tmp_path):
     assert reports(started), started
     term.proc.send_signal(signal.SIGINT)
     code, _ = term.finish()
-    assert code == 130
+    assert code == 130, term.text[-3000:]
     lines = [line for line in term.text.replace("\r", "\n").splitlines() if line.strip()]
     assert lines[-1].startswith("beam-ml profile: interrupted after"), lines[-3:]
     assert "Traceback" not in term.text and "KeyboardInterrupt" not in term.text
@@ -173,3 +175,21 @@ def test_notebook_progress_goes_to_the_running_cell_and_is_removed_when_done(tmp
         assert shell.user_ns["stats"].rows == 344
     finally:
         InteractiveShell.clear_instance()
+
+
+def test_a_read_preview_reports_the_rows_it_scans_while_it_samples(flights) -> None:
+    """A uniform sample scans the whole file (no Beam): its rows show while it reads."""
+    from beam_ml.runner import watch_progress
+    from beam_ml.steps import ReadStep
+    from beam_ml.steps.base import PreviewContext
+
+    seen = []
+    stop = watch_progress(seen.append)
+    try:
+        preview = ReadStep("flights", flights).preview({}, PreviewContext(sample=100))
+    finally:
+        stop()
+    total = len(pd.read_csv(flights, usecols=[0]))
+    assert len(preview.result) == 100
+    assert seen and seen[-1].done and seen[-1].rows == total
+    assert all(a.rows <= b.rows for a, b in itertools.pairwise(seen))

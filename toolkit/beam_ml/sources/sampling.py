@@ -78,9 +78,12 @@ def sample(
         on_bad = bad_records.append if bad_records is not None else (lambda _record: None)
         frame = sample_blocks(src, found, n, seed, on_bad)
     else:
+        from beam_ml.runner import count_rows
+
         bottom = _BottomK(n, seed)
         accumulator = bottom.create_accumulator()
         for batch in iter_batches(src, bad_records):
+            count_rows(len(batch))  # a preview's progress line shows the rows scanned
             accumulator = bottom.add_input(accumulator, batch)
         frame = bottom.extract_output(accumulator)
     frame.attrs[READ_ATTR] = src.read_options()

@@ -120,14 +120,16 @@ class ReadStep(Step):
     def preview(self, inputs: dict[str, StepPreview], context: PreviewContext) -> StepPreview:
         """A bounded sample read upstream (never the whole file into memory)."""
         from beam_ml import sources
+        from beam_ml.runner import tracking
 
         bad: list[Any] = []
         if self.head:
             frame = sources.head(self.source(), context.sample, bad_records=bad)
         else:
-            frame = sources.sample(
-                self.source(), context.sample, seed=context.seed, bad_records=bad
-            )
+            with tracking():  # the whole file is scanned: its rows show while it reads
+                frame = sources.sample(
+                    self.source(), context.sample, seed=context.seed, bad_records=bad
+                )
         if self.watch:
             from beam_ml.steps.forms_stream import note_windows
 
