@@ -224,3 +224,16 @@ def test_a_long_tail_of_text_lengths_tolerates_a_few_rows_past_the_longest():
     assert not report.errors and report.rows["invalid"] == 1
     many = pd.DataFrame({"name": [*names[:880], *["x" * 224] * 20]})
     assert "length:name" in _errors(many, rules)
+
+
+@pytest.mark.parametrize(
+    "values", [[1.0, 1.0, 1.0, 1e308], [-1e308, 1e308, 0.0, 1.0], [1e300] * 3 + [1e-300]]
+)
+def test_values_near_the_largest_float_give_rules_that_check_and_round_trip(values, tmp_path):
+    """Found by the fuzz test: a mean or std near 1e308 overflowed while rounding bounds."""
+    frame = pd.DataFrame({"a": values * 50})
+    rules = _rules(frame)
+    assert not _errors(frame, rules)
+    path = tmp_path / "rules.yaml"
+    rules.to_yaml(str(path))
+    assert RuleSet.read(str(path)) == rules

@@ -69,7 +69,12 @@ def std_bounds(cal: dict[str, Any], m: float) -> tuple[float, float]:
         cal["slack"]
     )
     center = math.log(float(cal["center"]))
-    return math.exp(center - half), math.exp(center + half)
+    return _exp(center - half), _exp(center + half)
+
+
+def _exp(x: float) -> float:
+    """``exp(x)``, infinite past the largest float (a std near 1e308 has no upper bound)."""
+    return math.exp(x) if x < 709.0 else math.inf
 
 
 def share_limit(cal: dict[str, Any], m: float) -> float:

@@ -67,16 +67,20 @@ def sig(x: float, digits: int = 4) -> float:
 def floor_sig(x: float, margin: float | None = None) -> float:
     """Round ``x`` down, to a step a tenth of ``margin``'s order (4 digits without one)."""
     step = _step(x, margin)
+    if not math.isfinite(x / step):  # an infinite bound, or one past what a float can step
+        return float(x)
     return float(sig(math.floor(x / step) * step, 12))
 
 
 def ceil_sig(x: float, margin: float | None = None) -> float:
     """Round ``x`` up, to a step a tenth of ``margin``'s order (4 digits without one).
 
-    >>> ceil_sig(0.012345), ceil_sig(10.03, margin=2.0)
-    (0.01235, 10.1)
+    >>> ceil_sig(0.012345), ceil_sig(10.03, margin=2.0), ceil_sig(float("inf"))
+    (0.01235, 10.1, inf)
     """
     step = _step(x, margin)
+    if not math.isfinite(x / step):
+        return float(x)
     return float(sig(math.ceil(x / step) * step, 12))
 
 

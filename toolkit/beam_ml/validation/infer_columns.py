@@ -84,6 +84,11 @@ CLOSED_MASS = 0.002
 USELESS_SHARE = 0.5
 
 
+def _bound(x: float) -> float | None:
+    """A bound as written: None (no bound) where it overflowed past the largest float."""
+    return x if math.isfinite(x) else None
+
+
 def _rank_quantile(view: ProfileView, name: str, rank: float) -> float:
     return view.quantile(name, min(1.0, max(0.0, rank)))
 
@@ -100,8 +105,8 @@ def _range_rule(view: ProfileView, name: str, c: dict[str, Any], count: int) -> 
     margin = max(high - hi, hi - low, tiny)
     return Range(
         name,
-        min=floor_sig(low, margin),
-        max=ceil_sig(high, margin),
+        min=_bound(floor_sig(low, margin)),
+        max=_bound(ceil_sig(high, margin)),
         # a clean re-sample of a heavy tail may pass the reference's extremes in a
         # handful of rows: tolerate that many, still quarantine them
         max_share=tail_share(count),
@@ -128,8 +133,8 @@ def numeric_rules(view: ProfileView, name: str, c: dict[str, Any], count: int) -
         rules.append(
             Mean(
                 name,
-                min=floor_sig(lo, margin),
-                max=ceil_sig(hi, margin),
+                min=_bound(floor_sig(lo, margin)),
+                max=_bound(ceil_sig(hi, margin)),
                 calibration=cal,
                 level="warn",
             )
@@ -144,7 +149,13 @@ def numeric_rules(view: ProfileView, name: str, c: dict[str, Any], count: int) -
         }
         slo, shi = std_bounds(scal, count)
         rules.append(
-            Std(name, min=floor_sig(slo), max=ceil_sig(shi), calibration=scal, level="warn")
+            Std(
+                name,
+                min=_bound(floor_sig(slo)),
+                max=_bound(ceil_sig(shi)),
+                calibration=scal,
+                level="warn",
+            )
         )
     delta = Z_WARN * math.sqrt(0.25 * 2.0 / count) + 2.0 * eps
     qlo, qhi = _rank_quantile(view, name, 0.5 - delta), _rank_quantile(view, name, 0.5 + delta)
@@ -153,8 +164,8 @@ def numeric_rules(view: ProfileView, name: str, c: dict[str, Any], count: int) -
         Quantile(
             name,
             q=0.5,
-            min=floor_sig(qlo, qmargin),
-            max=ceil_sig(qhi, qmargin),
+            min=_bound(floor_sig(qlo, qmargin)),
+            max=_bound(ceil_sig(qhi, qmargin)),
             level="warn",
         )
     )
