@@ -300,8 +300,9 @@ class Step:
     def from_dict(data: dict[str, Any]) -> Step:
         """Rebuild a step from :meth:`to_dict`'s output.
 
-        >>> Step.from_dict({"kind": "read", "name": "p", "path": "p.csv"})
-        ReadStep(name='p', path='p.csv', format=None, head=False)
+        >>> step = Step.from_dict({"kind": "read", "name": "p", "path": "p.csv"})
+        >>> type(step).__name__, step.name, step.path
+        ('ReadStep', 'p', 'p.csv')
         """
         if not isinstance(data, dict) or data.get("kind") not in KINDS:
             got = data.get("kind") if isinstance(data, dict) else type(data).__name__

@@ -15,7 +15,8 @@ mixes text and numbers becomes text), and every table is cast to that schema
 before it is written, so all shards agree. The proxy (``object`` -> string) gives
 the type of a column that is null in every row, and the schema of an empty output.
 
->>> arrow_schema(pd.DataFrame({"a": pd.Series([], dtype="float64"), "b": []}))
+>>> empty = {"a": pd.Series([], dtype="float64"), "b": pd.Series([], dtype=object)}
+>>> arrow_schema(pd.DataFrame(empty))
 a: double
 b: string
 """
