@@ -147,10 +147,7 @@ class Profile(HtmlRepr):
         >>> Profile.from_frame(pd.DataFrame({"x": [1.0, 2.0, 3.0]})).quantile("x", 0.5)
         2.0
         """
-        if not 0.0 <= float(q) <= 1.0:
-            raise BeamMLError.expected("q between 0 and 1", repr(q))
-        kll = self._sketch(column)
-        return math.nan if kll.is_empty() else float(kll.get_quantile(float(q)))
+        return self.quantiles(column, [q])[0]
 
     def quantiles(self, column: str, qs: list[float]) -> list[float]:
         """The quantiles of ``column`` at each of ``qs``, reading its sketch once.
@@ -158,8 +155,9 @@ class Profile(HtmlRepr):
         >>> Profile.from_frame(pd.DataFrame({"x": [1.0, 2.0, 3.0]})).quantiles("x", [0.0, 1.0])
         [1.0, 3.0]
         """
-        if not all(0.0 <= float(q) <= 1.0 for q in qs):
-            raise BeamMLError.expected("every q between 0 and 1", repr(list(qs)))
+        for q in qs:
+            if not 0.0 <= float(q) <= 1.0:
+                raise BeamMLError.expected("q between 0 and 1", repr(q))
         kll = self._sketch(column)
         if kll.is_empty():
             return [math.nan] * len(qs)

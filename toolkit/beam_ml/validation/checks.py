@@ -218,7 +218,7 @@ def _readable_as(observed: str, expected: str, has_type_rule: bool) -> bool:
     return got == "text" and has_type_rule
 
 
-def _check_schema(rule: Schema, view: ProfileView, typed: frozenset[str] = frozenset()) -> Check:
+def _check_schema(rule: Schema, view: ProfileView, typed: frozenset[str]) -> Check:
     present = {name: str(c["type"]) for name, c in view.columns.items()}
     missing = [c for c in rule.columns if c not in present]
     unexpected = [] if rule.allow_extra else [c for c in present if c not in rule.columns]

@@ -31,7 +31,7 @@ class ProfileView:
         return [float(v) for v in self.profile.cdf(name, [float(p) for p in points])]
 
     def quantile(self, name: str, q: float) -> float:
-        return float(self.profile.quantile(name, q))
+        return self.quantiles(name, [q])[0]
 
     def quantiles(self, name: str, qs: list[float]) -> list[float]:
         return [float(v) for v in self.profile.quantiles(name, qs)]
