@@ -198,3 +198,37 @@ def test_batches_get_a_dataframe_coder_that_sizes_them_without_pickling():
 
     [p] = run_and_collect(build)
     assert p.rows == 1000
+
+
+# KLL compacts with random coin flips: these differ from run to run, within its bound
+_KLL_FIELDS = ("quantiles", "histogram", "quantile_histogram")
+
+
+def _without_kll(profile_dict: dict) -> dict:
+    columns = {
+        name: {k: v for k, v in column.items() if k not in _KLL_FIELDS}
+        for name, column in profile_dict["columns"].items()
+    }
+    return {**profile_dict, "columns": columns}
+
+
+def test_an_in_memory_frame_is_profiled_here_as_a_pipeline_profiles_it(
+    penguins, flights, matches_pandas, monkeypatch
+):
+    """bml.profile(df) calls ProfileCombineFn without a pipeline; DirectRunner agrees."""
+    from beam_ml.runner import RUNNER_ENV, watch_progress
+
+    for df in (penguins[0], flights[0].head(20_000)):
+        told = []
+        stop = watch_progress(told.append)
+        try:
+            here = profile(df)
+        finally:
+            stop()
+        assert told[-1].done and told[-1].rows == len(df)  # the notebook's progress line
+        matches_pandas(here, df)
+        monkeypatch.setenv(RUNNER_ENV, "direct")  # the real FnApiRunner, not this process
+        on_direct = profile(df)
+        monkeypatch.delenv(RUNNER_ENV)
+        assert _without_kll(here.to_dict()) == _without_kll(on_direct.to_dict())
+        matches_pandas(on_direct, df)
