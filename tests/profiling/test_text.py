@@ -19,7 +19,8 @@ def _kinds(p: Profile) -> set[tuple[str | None, str]]:
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_arrow_backed_strings_give_the_same_profile_as_python_strings(tmp_path, fmt):
     # profile() reads text as pandas' pyarrow strings; a pipeline may hand the
-    # transform Python str (object) batches: every text statistic must agree.
+    # transform Python str (object) batches, which go to Arrow too, or pandas'
+    # python-backed strings, counted as Python objects: every text statistic must agree.
     df = pd.read_csv(bml.datasets.load("flights"), nrows=60_000)
     df.loc[::7, "tailnum"] = None
     df.loc[::11, "dest"] = ""
@@ -27,31 +28,36 @@ def test_arrow_backed_strings_give_the_same_profile_as_python_strings(tmp_path, 
     path = tmp_path / f"flights.{fmt}"
     df.to_csv(path, index=False) if fmt == "csv" else df.to_parquet(path, index=False)
 
+    text = ["carrier", "tailnum", "origin", "dest", "note", "time_hour"]
+
     def run(strings: str) -> dict:
+        import apache_beam as beam
         from beam_ml.sources import ReadBatches, Source
 
-        src = Source(str(path), batch_rows=7_000, strings=strings)
+        src = Source(str(path), batch_rows=7_000, strings=strings.removesuffix("-python"))
+        as_python = {name: "string[python]" for name in text}
 
         def build(p):
-            read = p | ReadBatches(src)
-            return read.batches | ProfileDataset()
+            batches = (p | ReadBatches(src)).batches
+            if strings.endswith("-python"):
+                batches = batches | beam.Map(lambda b: b.astype(as_python))
+            return batches | ProfileDataset()
 
         (result,) = run_and_collect(build)
         return result.to_dict()
 
-    arrow, python = run("arrow"), run("object")
-    assert arrow["rows"] == python["rows"] == len(df)
-    text = ["carrier", "tailnum", "origin", "dest", "note", "time_hour"]
+    arrow, python, objects = run("arrow"), run("object"), run("object-python")
+    assert arrow["rows"] == python["rows"] == objects["rows"] == len(df)
     for name in text:
-        a, b = arrow["columns"][name], python["columns"][name]
+        a, b, c = arrow["columns"][name], python["columns"][name], objects["columns"][name]
         keys = ["type", "count", "nulls", "distinct", "distinct_bounds", "top", "top_error"]
         keys += ["imbalance_ratio", "entropy", "lengths", "kinds", "min", "max"]
-        assert {k: a[k] for k in keys} == {k: b[k] for k in keys}, name
+        assert {k: a[k] for k in keys} == {k: b[k] for k in keys} == {k: c[k] for k in keys}, name
     # CSV reads an empty field as null; Parquet keeps the empty strings
     empty = arrow["columns"]["dest"]["lengths"]["empty"]
     assert empty == (0 if fmt == "csv" else len(df.loc[::11]))
     assert arrow["columns"]["note"]["lengths"]["max"] == 300
-    assert arrow["alerts"] == python["alerts"]
+    assert arrow["alerts"] == python["alerts"] == objects["alerts"]
 
 
 def test_mixed_types_raise_an_alert_and_are_profiled_as_text():
