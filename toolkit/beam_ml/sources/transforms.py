@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import apache_beam as beam
@@ -119,6 +120,10 @@ class _NameFrameBatchFn(beam.DoFn):
         yield batch
 
 
+# rows read from the first file to check it before the pipeline runs
+_CHECK_ROWS = 64
+
+
 class ReadBatches(beam.PTransform):
     """The pipeline -> ``.batches`` (pandas DataFrames) and ``.bad_records``.
 
@@ -151,7 +156,9 @@ class ReadBatches(beam.PTransform):
         else:
             files = src.files()
             if is_local(files[0]):
-                head(src, 1)  # fail now, not inside a worker, if the first file is unreadable
+                # Fail now, not inside a worker, if the first file is unreadable. A small
+                # batch is enough to tell: a whole one cost 0.2 s of a 1M-row Parquet profile.
+                head(replace(src, batch_rows=_CHECK_ROWS), 1)
             read = (
                 pbegin
                 | "Files" >> beam.Create(files)
