@@ -70,3 +70,24 @@ def test_a_reader_error_is_raised_to_the_caller_after_the_batches_before_it(tmp_
     assert next(batches).a.tolist() == [1, 2]
     with pytest.raises(BeamMLError, match="line 3"):
         next(batches)
+
+
+def test_a_source_without_read_ahead_reads_on_the_callers_thread_only(tmp_path, penguins):
+    import threading
+    from dataclasses import replace
+
+    path = tmp_path / "p.csv"
+    penguins.to_csv(path, index=False)
+    src = sources.Source(str(path), batch_rows=50)
+
+    def threads_while_reading(source: sources.Source) -> set[str]:
+        names: set[str] = set()
+        for _batch in sources.iter_batches(source):
+            names |= {t.name for t in threading.enumerate()}
+        return {n for n in names if n.startswith("read-ahead")}
+
+    assert threads_while_reading(src)  # the default: the next batch is parsed meanwhile
+    assert threads_while_reading(replace(src, read_ahead=False)) == set()
+    assert pd.concat(sources.iter_batches(replace(src, read_ahead=False))).equals(
+        pd.concat(sources.iter_batches(src))
+    )

@@ -136,3 +136,25 @@ def test_proxy_widens_integers_and_carries_no_preview_attributes(penguins):
     empty = sources.proxy(penguins)
     assert len(empty) == 0 and list(empty.columns) == list(penguins.columns)
     assert "beam_ml_sample" not in empty.attrs and "beam_ml_read" not in empty.attrs
+
+
+def test_when_the_workers_take_every_core_then_files_are_read_without_a_read_ahead(
+    tmp_path, penguins
+):
+    import os
+
+    path = write_all_formats(penguins, tmp_path)["csv"]
+    workers = max(os.cpu_count() or 1, 2)
+    flags = ["--direct_running_mode=multi_processing", f"--direct_num_workers={workers}"]
+    transforms = []
+
+    def build(p):
+        read = sources.ReadBatches(sources.Source(path, batch_rows=100))
+        transforms.append(read)
+        return (p | read).batches
+
+    batches = run_and_collect(build, flags)  # real worker processes
+    assert sum(len(b) for b in batches) == len(penguins)
+    assert transforms[0].source.read_ahead is False
+    run_and_collect(build)  # one process: the CSV is parsed ahead on a second thread
+    assert transforms[1].source.read_ahead is True

@@ -42,7 +42,8 @@ def iter_file_batches(
     rows = 0
     first_bad: BadRecord | None = None  # for the message when no line was a row
     reader = _READERS[str(source.format)]
-    items = _read_ahead if source.format in _READ_AHEAD_FORMATS else _read_here
+    ahead = source.read_ahead and source.format in _READ_AHEAD_FORMATS
+    items = _read_ahead if ahead else _read_here
     for batch, bad, error in items(reader, source, path):
         for record in bad:
             first_bad = first_bad or record

@@ -77,6 +77,11 @@ class Source:
     # profiler asks for "arrow": the text stays in Arrow buffers, a batch takes
     # less memory and is factorized by Arrow; its statistics are the same.
     strings: str = "object"
+    # Parse a CSV's next batch on a second thread while this one is worked on. It pays
+    # when the process has a core to spare; ReadBatches turns it off when the runner's
+    # workers already take every core (2 DirectRunner workers on 2 cores: 5M rows
+    # profiled in 12.1 s without, 14.0 s with).
+    read_ahead: bool = field(default=True, compare=False)
     # The options :meth:`resolved` found in the data rather than was given.
     detected: tuple[str, ...] = field(default=(), compare=False)
 

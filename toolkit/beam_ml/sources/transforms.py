@@ -11,6 +11,7 @@ engine transform (profile, validate, inference) takes batches.
 
 from __future__ import annotations
 
+import os
 import pickle
 from collections.abc import Iterator
 from dataclasses import replace
@@ -120,6 +121,18 @@ class _NameFrameBatchFn(beam.DoFn):
         yield batch
 
 
+def _workers_take_every_core(options: Any) -> bool:
+    """DirectRunner's worker processes (or threads) are as many as this machine's cores."""
+    from apache_beam.options.pipeline_options import DirectOptions
+
+    direct = options.view_as(DirectOptions)
+    if direct.direct_running_mode not in ("multi_processing", "multi_threading"):
+        return False
+    cores = os.cpu_count() or 1
+    workers = direct.direct_num_workers or cores  # 0 asks for one per core
+    return workers >= cores
+
+
 # rows read from the first file to check it before the pipeline runs
 _CHECK_ROWS = 64
 
@@ -154,6 +167,8 @@ class ReadBatches(beam.PTransform):
                 >> beam.ParDo(_NameFrameBatchFn()).with_outputs(BAD_RECORDS, main="batches")
             )
         else:
+            if _workers_take_every_core(pbegin.pipeline.options):
+                src = self.source = replace(src, read_ahead=False)
             files = src.files()
             if is_local(files[0]):
                 # Fail now, not inside a worker, if the first file is unreadable. A small
