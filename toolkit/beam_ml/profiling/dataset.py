@@ -233,7 +233,7 @@ def _profile_in_memory(src: Source, options: ProfileOptions, progress: bool) -> 
             raise Interrupted(live.progress(done=True)) from stop
         if shown is not None:
             sys.stderr.write("\n")
-        return fn.extract_output(fn.merge_accumulators([accumulator]))
+        return fn.extract_output(accumulator)
 
 
 def _with_unreadable(profile: Profile, lines: int) -> Profile:
