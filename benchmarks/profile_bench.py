@@ -274,6 +274,11 @@ def parse_size(text: str) -> int:
     return int(float(text.rstrip("km")) * scale)
 
 
+def files_of(fmt: str) -> str:
+    """The data folder's sub-folder a format reads: the frame is the Parquet shards, in memory."""
+    return "parquet" if fmt == "frame" else fmt
+
+
 def ensure_data(cache: Path, rows: int) -> Path:
     folder = cache / f"data-{size_label(rows)}"
     done = folder / ".done"
@@ -309,11 +314,10 @@ def ensure_venv(venvs: Path, name: str) -> Path | None:
 def run_once(python: str, tool: str, folder: Path, fmt: str) -> dict:
     """One fresh process; its wall time, work time and peak RSS (os.wait4)."""
     script, _, extra = VARIANTS[tool]
-    files = "parquet" if fmt == "frame" else fmt  # the frame is read from the Parquet shards
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
         proc = subprocess.Popen(
-            [python, "-c", TOOLS[script], str(folder / files), fmt, *extra],
+            [python, "-c", TOOLS[script], str(folder / files_of(fmt)), fmt, *extra],
             stdout=out,
             stderr=err,
         )
@@ -430,7 +434,7 @@ def run_inside(args: argparse.Namespace, sizes: list[int], formats: list[str]) -
             folder = ensure_data(args.cache, rows)
             for fmt in formats:
                 print(f"\nwhere the time goes: {size_label(rows)} rows, {fmt} (CPU s, main thread)")
-                print(phases(folder / ("parquet" if fmt == "frame" else fmt), fmt))
+                print(phases(folder / files_of(fmt), fmt))
     return 0
 
 
@@ -455,7 +459,7 @@ def phases(folder: Path, fmt: str) -> str:
         sketches,
     )
     from beam_ml.profiling.dataset import PROFILE_CSV_BATCH_ROWS
-    from beam_ml.sources import Source, as_source, iter_batches, iter_file_batches
+    from beam_ml.sources import Source, as_source, iter_file_batches
 
     spent: dict[str, float] = defaultdict(float)
     stack: list[float] = []
@@ -506,9 +510,9 @@ def phases(folder: Path, fmt: str) -> str:
     started = time.thread_time()
     started_cpu, started_wall = time.process_time(), time.perf_counter()
     accs = []
-    for path in src.files() if src.frame is None else [None]:
+    for path in src.files():  # a frame's one "file" is the frame itself
         acc = DatasetAccumulator()
-        batches = iter_file_batches(src, path) if path else iter_batches(src)
+        batches = iter_file_batches(src, path)
         while True:
             t = time.thread_time()
             batch = next(batches, None)
