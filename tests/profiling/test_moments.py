@@ -72,3 +72,60 @@ def test_power_of_two_scale_brackets_the_magnitude():
     assert power_of_two_scale(0.0) == 2.0**-1074 and power_of_two_scale(float("inf")) == 1.0
     assert power_of_two_scale(1.7976931348623157e308) == 2.0**1023
     np.testing.assert_array_equal(power_of_two_scale(np.array([0.5, 1e-320])), [1.0, 2.0**-1063])
+
+
+_OUT_OF_ORDER = """
+import json, threading
+from beam_ml.profiling.moments import one_blas_thread
+from threadpoolctl import ThreadpoolController
+
+def blas_threads():  # numpy's BLAS, the one its products use
+    return [i["num_threads"] for i in ThreadpoolController().info() if "numpy" in i["filepath"]]
+
+before = blas_threads()
+a_in, b_in, a_out, b_may_leave = (threading.Event() for _ in range(4))
+
+def first():
+    with one_blas_thread():
+        a_in.set()
+        b_in.wait(5)
+    a_out.set()
+
+def second():
+    a_in.wait(5)
+    with one_blas_thread():
+        b_in.set()
+        b_may_leave.wait(5)
+
+threads = [threading.Thread(target=first), threading.Thread(target=second)]
+for t in threads:
+    t.start()
+b_in.wait(5)
+a_out.wait(5)
+inside = blas_threads()  # A has left, B is still inside
+b_may_leave.set()
+for t in threads:
+    t.join(10)
+print(json.dumps({"before": before, "b alone inside": inside, "both left": blas_threads()}))
+"""
+
+
+def test_one_blas_thread_restores_blas_when_worker_threads_leave_out_of_order():
+    """A enters, B enters, A leaves, B leaves (DirectRunner's worker threads): BLAS stays
+    limited while either is inside and has its own threads back after both left.
+
+    In a fresh interpreter: once a Beam pipeline has run in a process, OpenBLAS 0.3.31
+    no longer shows one thread's limit to another, so the check reads nothing there.
+    """
+    import json
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-c", _OUT_OF_ORDER], capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    before = seen.pop("before")
+    assert before, "numpy's BLAS is loaded"
+    assert seen == {"b alone inside": [1] * len(before), "both left": before}

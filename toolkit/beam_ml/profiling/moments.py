@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -155,6 +156,11 @@ def merge_scaled_moments(a: Moments, sa: float, b: Moments, sb: float) -> tuple[
 
 
 _BLAS: list[Any] = []
+# DirectRunner's worker threads profile batches at once: the first to enter limits
+# BLAS, the last to leave restores it (one limit per thread would restore out of order
+# and could leave the user's process on one BLAS thread).
+_BLAS_LOCK = threading.Lock()
+_BLAS_USERS: list[Any] = [0, None]  # threads inside, the active limit
 
 
 @contextlib.contextmanager
@@ -168,19 +174,25 @@ def one_blas_thread() -> Iterator[None]:
     ...     float(np.ones(3) @ np.ones(3))
     3.0
     """
-    if not _BLAS:
-        try:
-            from threadpoolctl import ThreadpoolController
+    with _BLAS_LOCK:
+        if not _BLAS:
+            try:
+                from threadpoolctl import ThreadpoolController
 
-            _BLAS.append(ThreadpoolController())
-        except ImportError:  # optional: without it, products use BLAS's defaults
-            _BLAS.append(None)
-    controller = _BLAS[0]
-    if controller is None:
+                _BLAS.append(ThreadpoolController())
+            except ImportError:  # optional: without it, products use BLAS's defaults
+                _BLAS.append(None)
+        if _BLAS[0] is not None and _BLAS_USERS[0] == 0:
+            _BLAS_USERS[1] = _BLAS[0].limit(limits=1, user_api="blas")
+        _BLAS_USERS[0] += 1
+    try:
         yield
-        return
-    with controller.limit(limits=1, user_api="blas"):
-        yield
+    finally:
+        with _BLAS_LOCK:
+            _BLAS_USERS[0] -= 1
+            if _BLAS_USERS[0] == 0 and _BLAS_USERS[1] is not None:
+                _BLAS_USERS[1].restore_original_limits()
+                _BLAS_USERS[1] = None
 
 
 def count_dtype(rows: int) -> type:
