@@ -232,3 +232,32 @@ def test_an_in_memory_frame_is_profiled_here_as_a_pipeline_profiles_it(
         monkeypatch.delenv(RUNNER_ENV)
         assert _without_kll(here.to_dict()) == _without_kll(on_direct.to_dict())
         matches_pandas(on_direct, df)
+
+
+def test_two_worker_threads_profile_sharded_files_as_one_process_does(
+    flights, tmp_path, matches_pandas
+):
+    """Thread workers (the fast local mode) split the files and merge what pandas sees."""
+    df, one_process = flights
+    for i, part in enumerate(np.array_split(np.arange(len(df)), 3)):
+        df.iloc[part].to_csv(tmp_path / f"flights-{i}.csv", index=False)
+    flags = ["--direct_running_mode=multi_threading", "--direct_num_workers=2"]
+    threaded = profile(str(tmp_path / "flights-*.csv"), options=flags)
+    assert threaded.rows == one_process.rows == len(df)
+    matches_pandas(threaded, df, ["dep_delay", "arr_delay", "distance", "carrier", "tailnum"])
+    for name in ("dep_delay", "distance", "carrier"):
+        mine, theirs = threaded.columns[name], one_process.columns[name]
+        assert (mine.count, mine.nulls, mine.min, mine.max) == (
+            theirs.count,
+            theirs.nulls,
+            theirs.min,
+            theirs.max,
+        )
+        if mine.mean is not None:
+            assert mine.mean == pytest.approx(theirs.mean, rel=1e-12)
+    np.testing.assert_allclose(
+        np.array(threaded.correlations["pearson"], dtype=float),
+        np.array(one_process.correlations["pearson"], dtype=float),
+        rtol=1e-9,
+        atol=1e-12,
+    )
