@@ -75,3 +75,21 @@ def test_the_installed_command_profiles_a_parquet_file(tmp_path):
     assert done.returncode == 0, done.stderr
     data = json.loads((tmp_path / "o.json").read_text())
     assert data["columns"]["x"]["nulls"] == 1 and data["columns"]["s"]["top"][0] == ["a", 2]
+
+
+def test_the_help_s_two_worker_threads_profile_a_glob_of_files(tmp_path, capsys):
+    """The flags `beam-ml profile --help` suggests, on penguins split in two CSVs."""
+    df = pd.read_csv(bml.datasets.load("penguins"))
+    df.iloc[:200].to_csv(tmp_path / "part-0.csv", index=False)
+    df.iloc[200:].to_csv(tmp_path / "part-1.csv", index=False)
+    out_json = tmp_path / "p.json"
+    flags = ["--direct_running_mode=multi_threading", "--direct_num_workers=2"]
+    code = cli.main(["profile", str(tmp_path / "part-*.csv"), "--json", str(out_json), *flags])
+    assert code == 0, capsys.readouterr()
+    data = json.loads(out_json.read_text())
+    assert data["rows"] == 344
+    assert data["columns"]["body_mass_g"]["nulls"] == int(df["body_mass_g"].isna().sum())
+    assert (
+        dict(map(tuple, data["columns"]["species"]["top"]))
+        == df["species"].value_counts().to_dict()
+    )

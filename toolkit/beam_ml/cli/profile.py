@@ -14,7 +14,8 @@ def add_profile(subparsers: Any) -> None:
         "profile",
         help="profile a dataset: types, statistics, sketches, correlations, alerts",
         description="Profile PATH (CSV, Parquet, JSON Lines; a file or a glob) in a Beam "
-        "pipeline. Unknown --options go to Beam, e.g. --runner or --direct_num_workers.",
+        "pipeline. Unknown --options go to Beam, e.g. --runner; many files on a laptop's "
+        "cores: --direct_running_mode=multi_threading --direct_num_workers=2.",
     )
     parser.add_argument("path", metavar="PATH", help="data to profile: a file or a glob")
     parser.add_argument("--sample", type=int, metavar="N", help="profile only the first N rows")
