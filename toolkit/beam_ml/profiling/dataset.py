@@ -38,7 +38,15 @@ from beam_ml.runner import (
     tracking,
     uses_local_runner,
 )
-from beam_ml.sources import ReadBatches, Source, as_source, head, iter_batches, typed_as_frames
+from beam_ml.sources import (
+    ReadBatches,
+    Source,
+    as_source,
+    head,
+    iter_batches,
+    typed_as_frames,
+    workers_take_every_core,
+)
 
 # Profile, ProfileOptions, ... are importable from here too, as before the split.
 __all__ = [
@@ -53,8 +61,10 @@ __all__ = [
     "profile_dataframe",
 ]
 
-# Rows per batch when profile() reads a CSV path (see profile()).
+# Rows per batch when profile() reads a CSV path in one process (see profile()) ...
 PROFILE_CSV_BATCH_ROWS = 32_768
+# ... and when DirectRunner's worker threads or processes take every core.
+PROFILE_CSV_PARALLEL_BATCH_ROWS = 65_536
 
 
 class ProfileCombineFn(beam.CombineFn):
@@ -188,7 +198,12 @@ def profile(
             # Smaller CSV batches (unless the caller chose a Source's batch_rows):
             # 5M rows peaked at 330 MB, not 351 MB, for 7% more time. Parquet
             # gains nothing: decoding its row groups sets its peak.
-            src = replace(src, batch_rows=PROFILE_CSV_BATCH_ROWS)
+            # With a worker per core, larger batches: worker threads hand the GIL
+            # over per batch (5M rows on 2 threads: 10.6 s, not 12.8 s, whole process;
+            # peak 0.52 GB, not 0.43 GB).
+            parallel = workers_take_every_core(pipeline_options(options))
+            rows = PROFILE_CSV_PARALLEL_BATCH_ROWS if parallel else PROFILE_CSV_BATCH_ROWS
+            src = replace(src, batch_rows=rows)
     transform = ProfileDataset(**profile_options)
     if src.frame is not None and options is None and uses_local_runner(pipeline_options(None)):
         return _profile_in_memory(src, transform.options, progress).with_source(described)

@@ -34,6 +34,7 @@ from beam_ml.sources.transforms import (
     read_batches,
     read_dataframe,
     typed_as_frames,
+    workers_take_every_core,
 )
 
 __all__ = [
@@ -57,4 +58,5 @@ __all__ = [
     "read_dataframe",
     "sample",
     "typed_as_frames",
+    "workers_take_every_core",
 ]

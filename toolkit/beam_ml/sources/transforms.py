@@ -121,8 +121,14 @@ class _NameFrameBatchFn(beam.DoFn):
         yield batch
 
 
-def _workers_take_every_core(options: Any) -> bool:
-    """DirectRunner's worker processes (or threads) are as many as this machine's cores."""
+def workers_take_every_core(options: Any) -> bool:
+    """DirectRunner's worker processes (or threads) are as many as this machine's cores.
+
+    >>> from apache_beam.options.pipeline_options import PipelineOptions
+    >>> flags = ["--direct_running_mode=multi_threading", "--direct_num_workers=0"]
+    >>> workers_take_every_core(PipelineOptions(flags)), workers_take_every_core(PipelineOptions())
+    (True, False)
+    """
     from apache_beam.options.pipeline_options import DirectOptions
 
     direct = options.view_as(DirectOptions)
@@ -167,7 +173,7 @@ class ReadBatches(beam.PTransform):
                 >> beam.ParDo(_NameFrameBatchFn()).with_outputs(BAD_RECORDS, main="batches")
             )
         else:
-            if _workers_take_every_core(pbegin.pipeline.options):
+            if workers_take_every_core(pbegin.pipeline.options):
                 src = self.source = replace(src, read_ahead=False)
             files = src.files()
             if is_local(files[0]):
