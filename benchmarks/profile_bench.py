@@ -207,6 +207,7 @@ df = read(folder, fmt) if fmt == "frame" else None
 t1 = time.perf_counter()
 c1 = time.process_time()
 con = duckdb.connect(config={"threads": threads})
+con.execute("SET enable_progress_bar = false")  # it would draw on stdout, beside the result
 if df is not None:
     query = "SUMMARIZE SELECT * FROM df"  # DuckDB scans the pandas frame in place
 else:
@@ -330,7 +331,11 @@ def run_once(python: str, tool: str, folder: Path, fmt: str) -> dict:
     if proc.returncode != 0:
         tail = " | ".join(errors.strip().splitlines()[-3:])
         return {"error": f"exit {proc.returncode}: {tail[:300]}"}
-    result = json.loads(text.strip().splitlines()[-1])
+    # the tool's result is its last JSON line (a peer may print other lines)
+    lines = [line for line in text.splitlines() if line.startswith("{")]
+    if not lines:
+        return {"error": f"no result line in the output: {text.strip()[-300:]!r}"}
+    result = json.loads(lines[-1])
     result["process_s"] = wall
     result["rss_gb"] = usage.ru_maxrss / 1024 / 1024  # KiB on Linux
     return result
