@@ -155,12 +155,44 @@ def merge_scaled_moments(a: Moments, sa: float, b: Moments, sb: float) -> tuple[
     return merge_moments(rescale_moments(a, sa / scale), rescale_moments(b, sb / scale)), scale
 
 
-_BLAS: list[Any] = []
-# DirectRunner's worker threads profile batches at once: the first to enter limits
-# BLAS, the last to leave restores it (one limit per thread would restore out of order
-# and could leave the user's process on one BLAS thread).
-_BLAS_LOCK = threading.Lock()
-_BLAS_USERS: list[Any] = [0, None]  # threads inside, the active limit
+class _SharedBlasLimit:
+    """One BLAS limit for every thread inside :func:`one_blas_thread`.
+
+    DirectRunner's worker threads profile batches at once: the first to enter sets the
+    limit, the last to leave restores it (a limit per thread would restore out of order
+    and could leave the user's process on one BLAS thread).
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.controller: Any = None  # threadpoolctl's, made on first use
+        self.loaded = False
+        self.inside = 0  # threads inside one_blas_thread
+        self.limit: Any = None  # the active limit while inside > 0
+
+    def enter(self) -> None:
+        with self.lock:
+            if not self.loaded:
+                self.loaded = True
+                try:
+                    from threadpoolctl import ThreadpoolController
+
+                    self.controller = ThreadpoolController()
+                except ImportError:  # optional: without it, products use BLAS's defaults
+                    pass
+            if self.controller is not None and self.inside == 0:
+                self.limit = self.controller.limit(limits=1, user_api="blas")
+            self.inside += 1
+
+    def leave(self) -> None:
+        with self.lock:
+            self.inside -= 1
+            if self.inside == 0 and self.limit is not None:
+                self.limit.restore_original_limits()
+                self.limit = None
+
+
+_BLAS = _SharedBlasLimit()
 
 
 @contextlib.contextmanager
@@ -174,25 +206,11 @@ def one_blas_thread() -> Iterator[None]:
     ...     float(np.ones(3) @ np.ones(3))
     3.0
     """
-    with _BLAS_LOCK:
-        if not _BLAS:
-            try:
-                from threadpoolctl import ThreadpoolController
-
-                _BLAS.append(ThreadpoolController())
-            except ImportError:  # optional: without it, products use BLAS's defaults
-                _BLAS.append(None)
-        if _BLAS[0] is not None and _BLAS_USERS[0] == 0:
-            _BLAS_USERS[1] = _BLAS[0].limit(limits=1, user_api="blas")
-        _BLAS_USERS[0] += 1
+    _BLAS.enter()
     try:
         yield
     finally:
-        with _BLAS_LOCK:
-            _BLAS_USERS[0] -= 1
-            if _BLAS_USERS[0] == 0 and _BLAS_USERS[1] is not None:
-                _BLAS_USERS[1].restore_original_limits()
-                _BLAS_USERS[1] = None
+        _BLAS.leave()
 
 
 def count_dtype(rows: int) -> type:
