@@ -653,11 +653,13 @@ def targets(table: list[dict]) -> str:
     got = {(r["rows"], r["format"], r["tool"]): r for r in table if "error" not in r}
     lines = ["targets (issue #19; ratios of work time, or of peak RSS, in this one run):"]
 
+    def row(label: str, value: float, note: str) -> None:
+        lines.append(f"  {label:<54} {value:6.2f}  ({note})")
+
     def check(label: str, value: float, limit: float, at_most: bool = True) -> None:
         ok = value <= limit if at_most else value >= limit
         sign = "<=" if at_most else ">="
-        verdict = "ok" if ok else "NOT MET"
-        lines.append(f"  {label:<54} {value:6.2f}  (target {sign} {limit:g}: {verdict})")
+        row(label, value, f"target {sign} {limit:g}: {'ok' if ok else 'NOT MET'}")
 
     def work(rows: int, fmt: str, tool: str) -> float | None:
         r = got.get((rows, fmt, tool))
@@ -677,7 +679,7 @@ def targets(table: list[dict]) -> str:
             check(f"{fmt} 5M ours 2 worker threads / DuckDB 2 threads", threads / duck5, 1.0)
         if processes and duck5:  # shown beside it: processes pay ~3 s to start and stop
             label = f"{fmt} 5M ours 2 worker processes / DuckDB 2 threads"
-            lines.append(f"  {label:<54} {processes / duck5:6.2f}  (for reference)")
+            row(label, processes / duck5, "for reference")
         pandas = work(one, fmt, "pandas")
         if ours and pandas:
             check(f"{fmt} 1M ours / pandas", ours / pandas, 0.3)
